@@ -1,0 +1,1 @@
+"""Command groups of the pactline CLI, one module per area."""

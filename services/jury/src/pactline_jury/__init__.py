@@ -1,0 +1,1 @@
+"""pactline_jury."""
