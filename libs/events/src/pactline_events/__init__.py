@@ -1,1 +1,34 @@
-"""pactline_events."""
+"""Pactline's event contract: envelope, catalog, canonical JSON, hash chain, upcasters, topics."""
+
+from .canonical import FloatNotAllowed, canonical_json, sha256_hex
+from .chain import ChainVerifier, StreamHead, verify_chain
+from .codec import decode, decode_data, encode, event_hash
+from .envelope import GENESIS_HASH, Envelope, EventPayload, PendingEvent
+from .errors import ChainBroken, EventError, InvalidEventPayload, MalformedEvent, UnknownEventType
+from .evaluation_events import (
+    ClauseResult,
+    Judgment,
+    JuryDeliberated,
+    JuryRequested,
+    RubricItem,
+    RubricResult,
+    VerdictIssued,
+)
+from .ids import new_event_id, utc_now
+from .registry import EVENT_TYPES
+from .registry_events import AgentRegistered, EscrowTerms, PactAccepted, PactPublished, TaskCompleted, ToolCall
+from .settlement_events import DimensionScore, EscrowFunded, EscrowSettled, TrustScoreUpdated
+from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
+from .types import EscrowMode, ModelFamily, Outcome
+
+__all__ = [
+    "ALL_TOPICS", "DEAD_LETTERS", "EVENT_TOPICS", "EVENT_TYPES", "GENESIS_HASH",
+    "AgentRegistered", "ChainBroken", "ChainVerifier", "ClauseResult", "DimensionScore",
+    "Envelope", "EscrowFunded", "EscrowMode", "EscrowSettled", "EscrowTerms", "EventError",
+    "EventPayload", "FloatNotAllowed", "InvalidEventPayload", "Judgment", "JuryDeliberated",
+    "JuryRequested", "MalformedEvent", "ModelFamily", "Outcome", "PactAccepted", "PactPublished",
+    "PendingEvent", "RubricItem", "RubricResult", "StreamHead", "TaskCompleted", "ToolCall",
+    "TopicSpec", "TrustScoreUpdated", "UnknownEventType", "VerdictIssued", "canonical_json",
+    "decode", "decode_data", "encode", "event_hash", "new_event_id", "sha256_hex", "topic_for",
+    "utc_now", "verify_chain",
+]

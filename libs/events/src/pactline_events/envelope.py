@@ -1,0 +1,84 @@
+"""The envelope every event travels in, and the payload base class events derive from."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from .types import Sha256Hex, UtcDatetime
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first event of every stream."""
+
+
+class EventPayload(BaseModel):
+    """Base of every event payload. Subclasses set ``event_type`` and ``schema_version``.
+
+    ``event_type`` is an explicit, stable name (never derived from the module path), so a class
+    can move or be renamed without changing the wire format.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+class Envelope(BaseModel):
+    """Metadata plus payload. ``stream_seq`` and ``prev_hash`` chain each stream."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(description="UUIDv7 of this event")
+    event_type: str
+    schema_version: int = Field(ge=1)
+    occurred_at: UtcDatetime = Field(description="Event time, UTC")
+    producer: str = Field(min_length=1, max_length=64)
+    stream_id: str = Field(min_length=1, max_length=200, description="The aggregate; also the Kafka key")
+    stream_seq: int = Field(ge=1)
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    prev_hash: Sha256Hex
+    payload: EventPayload
+
+    @field_serializer("payload")
+    def _payload(self, value: EventPayload) -> dict[str, Any]:
+        return value.model_dump(mode="json")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON data of the whole event, the input of canonical JSON and of the hash."""
+        return self.model_dump(mode="json")
+
+
+class PendingEvent(BaseModel):
+    """An event decided by domain code but not yet placed in its stream.
+
+    Domain code takes ids and time as inputs; the outbox assigns ``stream_seq`` and
+    ``prev_hash`` when it appends, inside the same transaction as the state change.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID
+    occurred_at: UtcDatetime
+    stream_id: str
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    payload: EventPayload
+
+    def seal(self, *, producer: str, stream_seq: int, prev_hash: str) -> Envelope:
+        return Envelope(
+            event_id=self.event_id,
+            event_type=self.payload.event_type,
+            schema_version=self.payload.schema_version,
+            occurred_at=self.occurred_at,
+            producer=producer,
+            stream_id=self.stream_id,
+            stream_seq=stream_seq,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            prev_hash=prev_hash,
+            payload=self.payload,
+        )

@@ -1,0 +1,54 @@
+"""Upcasters: pure functions that lift a stored payload one schema version up.
+
+Registered under the explicit event type name and the version they read. The log is never
+rewritten; old events are upcast each time they are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Payload = dict[str, Any]
+Upcaster = Callable[[Payload], Payload]
+
+_FAMILY_ALIASES = {
+    "gpt": "openai",
+    "openai": "openai",
+    "claude": "anthropic",
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "google": "google",
+    "llama": "meta",
+    "meta": "meta",
+    "mistral": "mistral",
+}
+
+
+def agent_registered_v1_to_v2(payload: Payload) -> Payload:
+    """v1 carried a free-text ``model`` (e.g. "GPT-4o"); v2 carries the ``model_family`` enum.
+
+    Judges of the agent's own family are kept off its jury, which needs the family, not the
+    marketing name. Unknown names map to ``other``.
+    """
+    lifted = {key: value for key, value in payload.items() if key != "model"}
+    model = str(payload.get("model", "")).strip().lower()
+    family = next((fam for prefix, fam in _FAMILY_ALIASES.items() if model.startswith(prefix)), "other")
+    lifted["model_family"] = family
+    return lifted
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("AgentRegistered", 1): agent_registered_v1_to_v2,
+}
+
+
+def upcast(event_type: str, version: int, payload: Payload, target: int) -> Payload:
+    """Apply registered upcasters from ``version`` up to ``target``."""
+    while version < target:
+        step = UPCASTERS.get((event_type, version))
+        if step is None:
+            raise LookupError(f"no upcaster for {event_type} v{version} -> v{version + 1}")
+        payload = step(payload)
+        version += 1
+    return payload
