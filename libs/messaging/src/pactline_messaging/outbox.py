@@ -1,0 +1,54 @@
+"""Appending events to the outbox inside the caller's transaction.
+
+The stream head row is locked while the event is sealed, so sequence numbers and the hash
+chain of a stream never fork, even with several replicas writing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+from opentelemetry import propagate
+
+from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, event_hash, topic_for
+
+NOTIFY_CHANNEL = "pactline_outbox"
+
+
+async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: str) -> Envelope:
+    """Seal ``pending`` as the next event of its stream and queue it for publishing.
+
+    Must run inside the transaction that makes the state change the event describes.
+    """
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox.append must run inside the state change's transaction")
+    await conn.execute(
+        "INSERT INTO event_streams (stream_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+        pending.stream_id, GENESIS_HASH,
+    )
+    head = await conn.fetchrow(
+        "SELECT last_seq, last_hash FROM event_streams WHERE stream_id = $1 FOR UPDATE", pending.stream_id
+    )
+    envelope = pending.seal(producer=producer, stream_seq=head["last_seq"] + 1, prev_hash=head["last_hash"])
+    value = encode(envelope)
+    headers = {
+        "event_type": envelope.event_type,
+        "event_id": str(envelope.event_id),
+        "correlation_id": str(envelope.correlation_id),
+        "content-type": "application/json",
+    }
+    propagate.inject(headers)  # trace context travels to consumers in Kafka headers
+    await conn.execute(
+        "UPDATE event_streams SET last_seq = $2, last_hash = $3 WHERE stream_id = $1",
+        pending.stream_id, envelope.stream_seq, event_hash(envelope),
+    )
+    await conn.execute(
+        """INSERT INTO outbox (event_id, event_type, stream_id, stream_seq, topic, value, headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
+        envelope.event_id, envelope.event_type, envelope.stream_id, envelope.stream_seq,
+        topic_for(envelope.event_type), value, json.dumps(headers),
+    )
+    # Delivered at commit only, so the relay never wakes for a rolled-back event.
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    return envelope

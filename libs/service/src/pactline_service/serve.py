@@ -1,0 +1,21 @@
+"""Running a service under uvicorn with graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from .runtime import ServiceSpec, build_app
+from .settings import ServiceSettings
+
+
+def serve(spec: ServiceSpec, settings: ServiceSettings | None = None) -> None:
+    settings = settings or ServiceSettings()
+    app = build_app(spec, settings)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port or spec.port,
+        log_config=None,  # our JSON logging is already configured
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        lifespan="on",
+    )

@@ -1,0 +1,28 @@
+"""Configuration from the environment (PACTLINE_*), with local defaults that match `make up`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_DATABASE_URL = "postgresql://pactline:pactline-local@127.0.0.1:15432/pactline"
+
+
+class ServiceSettings(BaseSettings):
+    """Every service reads these; a service subclasses it to add its own fields."""
+
+    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    # A secret: the URL carries the password. Never logged.
+    database_url: SecretStr = Field(SecretStr(LOCAL_DATABASE_URL), description="PostgreSQL URL")
+    eth_rpc_url: str = Field("http://127.0.0.1:8545", description="EVM JSON-RPC endpoint")
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(None, ge=1, le=65535, description="Defaults to the service's own port")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
+    db_pool_size: int = Field(10, ge=1, le=100)
+    shutdown_grace_s: float = Field(10.0, ge=0)

@@ -1,0 +1,111 @@
+"""Poison messages go to the dead-letter topic and the partition keeps flowing; the hash chain
+read back from the real broker verifies, and breaks when an event is altered or missing."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
+from waiting import wait_for
+
+from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
+from pactline_events.topics import AGENTS, DEAD_LETTERS, TopicSpec
+from pactline_messaging import DeadLetterPublisher, EventConsumer
+from pactline_messaging import dead_letters as dl
+
+pytestmark = pytest.mark.infra
+
+
+async def read_topic(kafka: str, topic: TopicSpec, keep) -> list:
+    """Every record of ``topic`` from offset 0 to the current end that ``keep`` accepts."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        out = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                out.extend(r for r in records if keep(r))
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def test_poison_message_is_dead_lettered_and_the_next_is_processed(producing_service, producer, kafka_topics):
+    svc = producing_service
+    group = f"dlq-{uuid.uuid4().hex[:8]}"
+    good_stream = f"{svc.prefix}agent-1"
+
+    consumer = EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group), max_attempts=2, retry_backoff_s=0.01)
+
+    @consumer.handles("AgentRegistered")
+    async def record(conn: asyncpg.Connection, event: Envelope) -> None:
+        if event.stream_id == good_stream and event.payload.agent_id == "a-0":
+            raise RuntimeError("handler cannot cope with this agent")
+        if event.stream_id.startswith(svc.prefix):
+            await conn.execute("INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id)
+
+    # One key, hence one partition, read in order: garbage, an event whose handler keeps
+    # failing, then a good event.
+    await producer.send_and_wait(AGENTS.name, value=b'{"event_type": "AgentRegistered", oops', key=good_stream.encode())
+    failing = await svc.register_agent(0, stream=good_stream)
+    good = await svc.register_agent(1, stream=good_stream)
+    await svc.publish()
+
+    broker = KafkaBroker(kafka_topics, logger=None)
+    consumer.subscribe(broker, AGENTS.name, group_id=group)
+    await broker.start()
+    try:
+        await wait_for(lambda: svc.pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", good.event_id),
+                       what="the good event's effect")
+    finally:
+        await broker.stop()
+
+    letters = await read_topic(
+        kafka_topics, DEAD_LETTERS, lambda r: dict(r.headers).get(dl.CONSUMER) == group.encode()
+    )
+    by_kind = {dict(r.headers)[dl.KIND].decode(): r for r in letters}
+    assert set(by_kind) == {"undecodable", "handler_failed"}
+    poison = by_kind["undecodable"]
+    assert poison.value.startswith(b'{"event_type": "AgentRegistered", oops')
+    assert b"not JSON" in dict(poison.headers)[dl.REASON]
+    assert dict(poison.headers)[dl.SOURCE_TOPIC] == AGENTS.name.encode()
+    failed = by_kind["handler_failed"]
+    assert b"handler cannot cope" in dict(failed.headers)[dl.REASON]
+    assert dict(failed.headers)[dl.ATTEMPTS] == b"2"
+    # The failing event's effect rolled back with its inbox claim: nothing half-applied.
+    assert await svc.pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", failing.event_id) == 0
+    assert await svc.pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = $1", failing.event_id) == 0
+
+
+async def test_hash_chain_from_the_broker_verifies_and_detects_tampering(producing_service, kafka_topics):
+    svc = producing_service
+    stream = f"{svc.prefix}agent-chain"
+    for n in range(4):
+        await svc.register_agent(n, stream=stream)
+    await svc.publish()
+
+    records = await read_topic(kafka_topics, AGENTS, lambda r: r.key == stream.encode())
+    raw = [r.value for r in records]
+    assert len(raw) == 4
+    heads = verify_chain(raw)
+    assert heads[stream].seq == 4
+
+    import json
+
+    altered = list(raw)
+    event = json.loads(altered[1])
+    event["payload"]["name"] = "forged"
+    altered[1] = canonical_json(event)
+    with pytest.raises(ChainBroken) as info:
+        verify_chain(altered)
+    assert info.value.stream_seq == 3
+
+    with pytest.raises(ChainBroken, match="missing"):
+        verify_chain(raw[:1] + raw[2:])
