@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-
 from pactline_events import AgentRegistered, Envelope, PendingEvent, new_event_id, utc_now
 from pactline_messaging import OutboxRelay, idempotent_producer, open_pool, outbox
 
@@ -25,11 +24,16 @@ class ProducingService:
     async def register_agent(self, n: int, stream: str | None = None) -> Envelope:
         stream_id = stream or f"{self.prefix}agent-{n}"
         pending = PendingEvent(
-            event_id=new_event_id(), occurred_at=utc_now(), stream_id=stream_id,
+            event_id=new_event_id(),
+            occurred_at=utc_now(),
+            stream_id=stream_id,
             correlation_id=uuid.uuid4(),
             payload=AgentRegistered(
-                agent_id=f"a-{n}", name=f"agent {n}", operator_id="op-1",
-                operator_address="0x70997970C51812dc3A010C7d01b50e0d17dc79C8", model_family="openai",
+                agent_id=f"a-{n}",
+                name=f"agent {n}",
+                operator_id="op-1",
+                operator_address="0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                model_family="openai",
             ),
         )
         async with self.pool.acquire() as conn, conn.transaction():
@@ -49,7 +53,9 @@ async def producer(kafka_topics: str) -> AsyncIterator[AIOKafkaProducer]:
 
 
 @pytest.fixture
-async def producing_service(database_url: str, db_schema: str, producer: AIOKafkaProducer) -> AsyncIterator[ProducingService]:
+async def producing_service(
+    database_url: str, db_schema: str, producer: AIOKafkaProducer
+) -> AsyncIterator[ProducingService]:
     pool = await open_pool(database_url, db_schema)
     async with pool.acquire() as conn:
         await conn.execute("CREATE TABLE agents (stream_id text PRIMARY KEY)")

@@ -13,7 +13,6 @@ import sys
 
 import asyncpg
 from faststream.kafka import KafkaBroker
-
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, EventConsumer, idempotent_producer
@@ -36,8 +35,9 @@ async def main(bootstrap: str, dsn: str, schema: str, group: str, prefix: str, c
     @consumer.handles("AgentRegistered")
     async def record(conn: asyncpg.Connection, event: Envelope) -> None:
         if event.stream_id.startswith(prefix):
-            await conn.execute("INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)",
-                               event.event_id, event.stream_id)
+            await conn.execute(
+                "INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id
+            )
 
     broker = KafkaBroker(bootstrap)
     consumer.subscribe(broker, AGENTS.name, group_id=group)

@@ -9,12 +9,11 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
-from waiting import wait_for
-
 from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS, TopicSpec
 from pactline_messaging import DeadLetterPublisher, EventConsumer
 from pactline_messaging import dead_letters as dl
+from waiting import wait_for
 
 pytestmark = pytest.mark.infra
 
@@ -42,14 +41,18 @@ async def test_poison_message_is_dead_lettered_and_the_next_is_processed(produci
     group = f"dlq-{uuid.uuid4().hex[:8]}"
     good_stream = f"{svc.prefix}agent-1"
 
-    consumer = EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group), max_attempts=2, retry_backoff_s=0.01)
+    consumer = EventConsumer(
+        group, svc.pool, DeadLetterPublisher(producer, group), max_attempts=2, retry_backoff_s=0.01
+    )
 
     @consumer.handles("AgentRegistered")
     async def record(conn: asyncpg.Connection, event: Envelope) -> None:
         if event.stream_id == good_stream and event.payload.agent_id == "a-0":
             raise RuntimeError("handler cannot cope with this agent")
         if event.stream_id.startswith(svc.prefix):
-            await conn.execute("INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id)
+            await conn.execute(
+                "INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id
+            )
 
     # One key, hence one partition, read in order: garbage, an event whose handler keeps
     # failing, then a good event.
@@ -62,14 +65,14 @@ async def test_poison_message_is_dead_lettered_and_the_next_is_processed(produci
     consumer.subscribe(broker, AGENTS.name, group_id=group)
     await broker.start()
     try:
-        await wait_for(lambda: svc.pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", good.event_id),
-                       what="the good event's effect")
+        await wait_for(
+            lambda: svc.pool.fetchval("SELECT count(*) FROM effects WHERE event_id = $1", good.event_id),
+            what="the good event's effect",
+        )
     finally:
         await broker.stop()
 
-    letters = await read_topic(
-        kafka_topics, DEAD_LETTERS, lambda r: dict(r.headers).get(dl.CONSUMER) == group.encode()
-    )
+    letters = await read_topic(kafka_topics, DEAD_LETTERS, lambda r: dict(r.headers).get(dl.CONSUMER) == group.encode())
     by_kind = {dict(r.headers)[dl.KIND].decode(): r for r in letters}
     assert set(by_kind) == {"undecodable", "handler_failed"}
     poison = by_kind["undecodable"]

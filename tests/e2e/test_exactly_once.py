@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-
 from pactline_events.topics import AGENTS
 
 pytestmark = pytest.mark.infra
@@ -20,8 +19,17 @@ SCRIPT = Path(__file__).with_name("crashing_consumer.py")
 
 async def start_consumer(kafka: str, dsn: str, schema: str, group: str, prefix: str, crash: bool):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(SCRIPT), kafka, dsn, schema, group, prefix, "1" if crash else "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ},
+        sys.executable,
+        str(SCRIPT),
+        kafka,
+        dsn,
+        schema,
+        group,
+        prefix,
+        "1" if crash else "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ},
     )
     return proc
 

@@ -22,7 +22,7 @@ def docker_answers() -> bool:
     if os.environ.get("PACTLINE_TEST_DOCKER", "auto") == "never":
         return False
     try:
-        import docker  # noqa: PLC0415
+        import docker
 
         docker.from_env(timeout=3).ping()
     except Exception:
@@ -33,7 +33,10 @@ def docker_answers() -> bool:
 def _script(component: str, action: str = "start") -> str:
     result = subprocess.run(
         [str(ROOT / "scripts" / "infra" / f"{component}.sh"), action],
-        check=True, capture_output=True, text=True, timeout=600,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     return result.stdout.strip()
 
@@ -43,7 +46,7 @@ def kafka() -> Iterator[str]:
     if url := os.environ.get("PACTLINE_KAFKA_BOOTSTRAP"):
         yield url
     elif docker_answers():
-        from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
+        from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
             yield container.get_bootstrap_server()
@@ -57,7 +60,7 @@ def postgres() -> Iterator[str]:
     if url := os.environ.get("PACTLINE_DATABASE_URL"):
         yield url
     elif docker_answers():
-        from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+        from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16", driver=None) as container:
             yield container.get_connection_url()
@@ -71,8 +74,8 @@ def anvil() -> Iterator[str]:
     if url := os.environ.get("PACTLINE_ETH_RPC_URL"):
         yield url
     elif docker_answers():
-        from testcontainers.core.container import DockerContainer  # noqa: PLC0415
-        from testcontainers.core.waiting_utils import wait_for_logs  # noqa: PLC0415
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.waiting_utils import wait_for_logs
 
         container = (
             DockerContainer("ghcr.io/foundry-rs/foundry:v1.7.1")

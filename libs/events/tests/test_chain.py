@@ -6,7 +6,6 @@ import json
 
 import pytest
 from event_factories import stream
-
 from pactline_events import ChainBroken, canonical_json, verify_chain
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from event_factories import T0, agent, stream
-
 from pactline_events import (
     GENESIS_HASH,
     AgentRegistered,
@@ -112,6 +111,9 @@ def test_naive_timestamps_are_refused():
 
     with pytest.raises(ValueError, match="UTC offset"):
         PendingEvent(
-            event_id=UUID(int=1), occurred_at=datetime(2026, 1, 1), stream_id="s",
-            correlation_id=UUID(int=2), payload=agent(),
+            event_id=UUID(int=1),
+            occurred_at=datetime(2026, 1, 1),
+            stream_id="s",
+            correlation_id=UUID(int=2),
+            payload=agent(),
         ).seal(producer="p", stream_seq=1, prev_hash=GENESIS_HASH)

@@ -6,7 +6,6 @@ import json
 
 import jsonschema
 from event_factories import stream
-
 from pactline_events import EVENT_TOPICS, EVENT_TYPES, topic_for
 from pactline_events.schemas import SCHEMA_DIR, rendered
 

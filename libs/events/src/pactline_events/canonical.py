@@ -43,9 +43,7 @@ def _check(value: Any, path: str) -> None:
 def canonical_json(value: Any) -> bytes:
     """Serialize plain JSON data (dict/list/str/int/bool/None) to canonical bytes."""
     _check(value, "")
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def sha256_hex(value: Any) -> str:

@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .envelope import EventPayload
-from .types import UtcDatetime, Amount, EscrowMode, EvmAddress, Identifier, ModelFamily, Sha256Hex, Uint256Str
+from .pacts import PactDocument
+from .types import Amount, EscrowMode, EvmAddress, Identifier, ModelFamily, Sha256Hex, Uint256Str, UtcDatetime
 
 
 class AgentRegistered(EventPayload):
@@ -29,10 +30,12 @@ class PactPublished(EventPayload):
     agent_id: Identifier
     operator_id: Identifier
     pact_hash: Sha256Hex = Field(description="SHA-256 of the canonical JSON of `document`")
-    document: dict[str, Any] = Field(description="The normalized pact document (docs/pacts.md)")
+    document: PactDocument = Field(description="The pact document (docs/pacts.md)")
 
 
-class EscrowTerms(BaseModel):
+class AcceptedEscrow(BaseModel):
+    """The escrow terms a buyer accepted (within what the pact's escrow section offers)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: EscrowMode
@@ -51,14 +54,14 @@ class PactAccepted(EventPayload):
     pact_id: Identifier
     pact_version: int = Field(ge=1)
     pact_hash: Sha256Hex
-    document: dict[str, Any]
+    document: PactDocument
     agent_id: Identifier
     agent_model_family: ModelFamily
     operator_id: Identifier
     provider_address: EvmAddress
     buyer_id: Identifier
     buyer_address: EvmAddress
-    escrow: EscrowTerms
+    escrow: AcceptedEscrow
     accepted_at: UtcDatetime
     expires_at: UtcDatetime
 

@@ -57,7 +57,9 @@ def asyncapi() -> dict[str, Any]:
             "address": spec.name,
             "messages": messages,
             "description": f"key: {spec.key}; partitions: {spec.partitions}; retention.ms: {spec.retention_ms}",
-            "bindings": {"kafka": {"partitions": spec.partitions, "topicConfiguration": {"retention.ms": spec.retention_ms}}},
+            "bindings": {
+                "kafka": {"partitions": spec.partitions, "topicConfiguration": {"retention.ms": spec.retention_ms}}
+            },
         }
         operations[f"receive.{spec.name}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{spec.name}"}}
     return {
@@ -71,9 +73,7 @@ def asyncapi() -> dict[str, Any]:
 
 def rendered() -> dict[str, str]:
     """File name -> exact text, for writing and for the staleness test."""
-    files = {
-        f"{et}.v{cls.schema_version}.json": event_schema(et) for et, cls in EVENT_TYPES.items()
-    }
+    files = {f"{et}.v{cls.schema_version}.json": event_schema(et) for et, cls in EVENT_TYPES.items()}
     files["asyncapi.json"] = asyncapi()
     return {name: json.dumps(doc, indent=2, sort_keys=True) + "\n" for name, doc in files.items()}
 

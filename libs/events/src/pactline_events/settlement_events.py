@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from .envelope import EventPayload
-from .types import UtcDatetime, Amount, Bytes32Hex, DecimalStr, EscrowMode, EvmAddress, Identifier, Uint256Str
+from .types import Amount, Bytes32Hex, DecimalStr, EscrowMode, EvmAddress, Identifier, Uint256Str, UtcDatetime
 
 
 class EscrowFunded(EventPayload):

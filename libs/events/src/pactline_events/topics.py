@@ -37,7 +37,14 @@ TRUST_SCORES = TopicSpec("pactline.trust-scores.v1", ("TrustScoreUpdated",), "st
 DEAD_LETTERS = TopicSpec("pactline.dead-letters.v1", (), "the original message key", 3)
 
 EVENT_TOPICS: tuple[TopicSpec, ...] = (
-    AGENTS, PACTS, ACCEPTANCES, JURY_REQUESTS, JURY_DELIBERATIONS, VERDICTS, ESCROW, TRUST_SCORES,
+    AGENTS,
+    PACTS,
+    ACCEPTANCES,
+    JURY_REQUESTS,
+    JURY_DELIBERATIONS,
+    VERDICTS,
+    ESCROW,
+    TRUST_SCORES,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = (*EVENT_TOPICS, DEAD_LETTERS)
 

@@ -30,14 +30,10 @@ UtcDatetime = Annotated[
 Amount = Annotated[StrictInt, Field(ge=0, description="Token amount in integer minor units")]
 Count = Annotated[StrictInt, Field(ge=0)]
 # A ratio or score as a decimal string, e.g. "0.85"; parsed with Decimal, never float.
-DecimalStr = Annotated[
-    str, Field(pattern=r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$", description="Decimal number as a string")
-]
+DecimalStr = Annotated[str, Field(pattern=r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$", description="Decimal number as a string")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, lowercase hex")]
 Bytes32Hex = Annotated[str, Field(pattern=r"^0x[0-9a-f]{64}$", description="32 bytes, 0x-hex")]
-EvmAddress = Annotated[
-    str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="EVM address, 0x-prefixed hex")
-]
+EvmAddress = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="EVM address, 0x-prefixed hex")]
 # uint256 values (on-chain job and pool ids) exceed the 53-bit safe integer range of many
 # JSON readers, so they travel as decimal strings.
 Uint256Str = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]{0,77})$", description="uint256 as a decimal string")]
@@ -56,7 +52,7 @@ class ModelFamily(StrEnum):
 
 
 class Outcome(StrEnum):
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105 - an outcome, not a password
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
 

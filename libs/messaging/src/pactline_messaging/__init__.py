@@ -9,6 +9,15 @@ from .projection import ProjectionRunner
 from .relay import OutboxRelay
 
 __all__ = [
-    "DeadLetterPublisher", "EventConsumer", "OutboxRelay", "ProjectionRunner", "checkpoints",
-    "ensure_topics", "idempotent_producer", "inbox", "migrations", "open_pool", "outbox",
+    "DeadLetterPublisher",
+    "EventConsumer",
+    "OutboxRelay",
+    "ProjectionRunner",
+    "checkpoints",
+    "ensure_topics",
+    "idempotent_producer",
+    "inbox",
+    "migrations",
+    "open_pool",
+    "outbox",
 ]

@@ -18,7 +18,10 @@ async def save(conn: asyncpg.Connection, projection: str, topic: str, partition:
         """INSERT INTO projection_checkpoints (projection, topic, partition, next_offset)
            VALUES ($1, $2, $3, $4)
            ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset""",
-        projection, topic, partition, next_offset,
+        projection,
+        topic,
+        partition,
+        next_offset,
     )
 
 

@@ -18,7 +18,6 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
-
 from pactline_events import Envelope, EventError, decode
 
 from . import inbox
@@ -111,8 +110,11 @@ class EventConsumer:
                 f"consume {envelope.event_type}",
                 context=propagate.extract(carrier),
                 kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                            "pactline.event_id": str(envelope.event_id)},
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "pactline.event_id": str(envelope.event_id),
+                },
             ):
                 await self._apply_with_retries(record, envelope, handler)
         finally:
@@ -134,7 +136,9 @@ class EventConsumer:
                 if attempt == self._max_attempts:
                     log.exception("%s: %s failed %d times", self.name, envelope.event_type, attempt)
                     await self._dead_letters.send(
-                        record, kind="handler_failed", attempts=attempt,
+                        record,
+                        kind="handler_failed",
+                        attempts=attempt,
                         reason=f"{type(exc).__name__}: {exc}",
                     )
                     EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()

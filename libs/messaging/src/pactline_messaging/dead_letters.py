@@ -6,7 +6,6 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-
 from pactline_events import DEAD_LETTERS
 
 from .metrics import DEAD_LETTERS as DEAD_LETTER_COUNT
@@ -42,6 +41,4 @@ class DeadLetterPublisher:
         ]
         await self._producer.send_and_wait(self._topic, value=record.value, key=record.key, headers=headers)
         DEAD_LETTER_COUNT.labels(self._consumer, kind).inc()
-        log.warning(
-            "dead-lettered %s[%d]@%d (%s): %s", record.topic, record.partition, record.offset, kind, reason
-        )
+        log.warning("dead-lettered %s[%d]@%d (%s): %s", record.topic, record.partition, record.offset, kind, reason)

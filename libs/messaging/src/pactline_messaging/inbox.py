@@ -13,8 +13,8 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool
     Call inside the effect's transaction: if it rolls back, the claim rolls back with it.
     """
     row = await conn.fetchval(
-        "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) "
-        "ON CONFLICT DO NOTHING RETURNING 1",
-        consumer, event_id,
+        "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+        consumer,
+        event_id,
     )
     return row is not None

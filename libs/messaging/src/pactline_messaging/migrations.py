@@ -81,7 +81,10 @@ async def apply(conn: asyncpg.Connection, schema: str, sources: list[tuple[str, 
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (component, version, name, checksum) VALUES ($1, $2, $3, $4)",
-                    component, migration.version, migration.name, migration.checksum,
+                    component,
+                    migration.version,
+                    migration.name,
+                    migration.checksum,
                 )
                 applied_now.append(f"{component}/{migration.name}")
     return applied_now

@@ -10,7 +10,6 @@ import json
 
 import asyncpg
 from opentelemetry import propagate
-
 from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, event_hash, topic_for
 
 NOTIFY_CHANNEL = "pactline_outbox"
@@ -25,7 +24,8 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
         raise RuntimeError("outbox.append must run inside the state change's transaction")
     await conn.execute(
         "INSERT INTO event_streams (stream_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
-        pending.stream_id, GENESIS_HASH,
+        pending.stream_id,
+        GENESIS_HASH,
     )
     head = await conn.fetchrow(
         "SELECT last_seq, last_hash FROM event_streams WHERE stream_id = $1 FOR UPDATE", pending.stream_id
@@ -41,13 +41,20 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
     propagate.inject(headers)  # trace context travels to consumers in Kafka headers
     await conn.execute(
         "UPDATE event_streams SET last_seq = $2, last_hash = $3 WHERE stream_id = $1",
-        pending.stream_id, envelope.stream_seq, event_hash(envelope),
+        pending.stream_id,
+        envelope.stream_seq,
+        event_hash(envelope),
     )
     await conn.execute(
         """INSERT INTO outbox (event_id, event_type, stream_id, stream_seq, topic, value, headers)
            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
-        envelope.event_id, envelope.event_type, envelope.stream_id, envelope.stream_seq,
-        topic_for(envelope.event_type), value, json.dumps(headers),
+        envelope.event_id,
+        envelope.event_type,
+        envelope.stream_id,
+        envelope.stream_seq,
+        topic_for(envelope.event_type),
+        value,
+        json.dumps(headers),
     )
     # Delivered at commit only, so the relay never wakes for a rolled-back event.
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)

@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from pactline_events import Envelope, EventError, decode
+from pactline_events import Envelope, EventError, TopicSpec, decode
 
 from . import checkpoints
 from .dead_letters import DeadLetterPublisher
@@ -31,7 +30,7 @@ class ProjectionRunner:
         name: str,
         pool: asyncpg.Pool,
         bootstrap: str,
-        topics: tuple[str, ...],
+        topics: tuple[TopicSpec, ...],
         apply: Apply,
         reset: Reset,
         dead_letters: DeadLetterPublisher,
@@ -51,15 +50,16 @@ class ProjectionRunner:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None,
-            client_id=f"projection-{self.name}", isolation_level="read_committed",
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            client_id=f"projection-{self.name}",
+            isolation_level="read_committed",
         )
         await consumer.start()
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in self._topics
-            for p in sorted(await _partitions(consumer, topic))
-        ]
+        # Partition counts come from the catalog (ensure_topics checks the broker agrees), so
+        # every partition is read, including ones that have seen no message yet.
+        partitions = [TopicPartition(spec.name, p) for spec in self._topics for p in range(spec.partitions)]
         consumer.assign(partitions)
         async with self._pool.acquire() as conn:
             positions = await checkpoints.load(conn, self.name)
@@ -107,13 +107,3 @@ class ProjectionRunner:
                     continue
                 await self._apply(conn, envelope)
             await checkpoints.save(conn, self.name, tp.topic, tp.partition, records[-1].offset + 1)
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    for _ in range(50):
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return found
-        await consumer.topics()  # refreshes metadata
-        await asyncio.sleep(0.1)
-    raise LookupError(f"topic {topic} not found; run `make topics`")

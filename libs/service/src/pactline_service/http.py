@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-
 from pactline_messaging.correlation import correlation_id
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 HTTP_REQUESTS = Counter("pactline_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("pactline_http_request_seconds", "HTTP request latency", ["service", "route"])
@@ -59,7 +59,7 @@ def install_http_middleware(app: FastAPI, service: str) -> None:
         except ValueError:
             cid = str(uuid.uuid4())
         token = correlation_id.set(cid)
-        route = request.scope.get("route")
+        started = time.perf_counter()
         try:
             with tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER):
                 response = await call_next(request)
@@ -67,6 +67,7 @@ def install_http_middleware(app: FastAPI, service: str) -> None:
             correlation_id.reset(token)
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
+        HTTP_LATENCY.labels(service, path).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
         response.headers["x-correlation-id"] = cid
         return response

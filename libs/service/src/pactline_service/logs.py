@@ -6,9 +6,8 @@ import logging
 import sys
 
 from opentelemetry import trace
-from pythonjsonlogger.json import JsonFormatter
-
 from pactline_messaging.correlation import correlation_id
+from pythonjsonlogger.json import JsonFormatter
 
 
 class _ContextFilter(logging.Filter):

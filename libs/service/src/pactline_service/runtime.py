@@ -19,7 +19,6 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
-
 from pactline_messaging import DeadLetterPublisher, OutboxRelay, idempotent_producer, open_pool
 
 from .http import install_http_middleware, probe_router
@@ -70,10 +69,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
             log.info("%s ready", spec.name)
             yield
             log.info("%s shutting down", spec.name)
+        log.info("%s stopped cleanly", spec.name)
 
-    app = FastAPI(
-        title=f"Pactline {spec.name}", version=spec.version, description=spec.description, lifespan=lifespan
-    )
+    app = FastAPI(title=f"Pactline {spec.name}", version=spec.version, description=spec.description, lifespan=lifespan)
     install_http_middleware(app, spec.name)
     app.include_router(probe_router)
     for router in spec.routers:
@@ -84,8 +82,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 @contextlib.asynccontextmanager
 async def _running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
     dsn = settings.database_url.get_secret_value()
-    pool = await _retrying(f"{spec.name}: database", lambda: open_pool(dsn, spec.schema, spec.migrations,
-                                                                        max_size=settings.db_pool_size))
+    pool = await _retrying(
+        f"{spec.name}: database", lambda: open_pool(dsn, spec.schema, spec.migrations, max_size=settings.db_pool_size)
+    )
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(pool.close)
         producer = idempotent_producer(settings.kafka_bootstrap, f"pactline-{spec.name}")
@@ -94,9 +93,16 @@ async def _running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterato
         relay = OutboxRelay(pool, producer)
         await relay.start()
         stack.push_async_callback(relay.stop)
-        broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"pactline-{spec.name}", graceful_timeout=settings.shutdown_grace_s)
+        broker = KafkaBroker(
+            settings.kafka_bootstrap, client_id=f"pactline-{spec.name}", graceful_timeout=settings.shutdown_grace_s
+        )
         service = Service(
-            name=spec.name, settings=settings, pool=pool, producer=producer, broker=broker, relay=relay,
+            name=spec.name,
+            settings=settings,
+            pool=pool,
+            producer=producer,
+            broker=broker,
+            relay=relay,
             dead_letters=DeadLetterPublisher(producer, spec.name),
         )
         if spec.setup is not None:

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Starts, stops or reports the five Pactline services as local background processes.
+# Logs: .local/services/<name>.log; stopped by PID file, never by name.
+# Usage: services.sh start|stop|status
+COMPONENT=services
+source "$(dirname "$0")/infra/lib.sh"
+cd "$ROOT"
+
+SERVICES=(registry:8101 evaluator:8102 jury:8103 scoring:8104 settlement:8105)
+DIR="$PACTLINE_LOCAL/services"
+
+ready() { curl -sf "http://127.0.0.1:$1/ready" >/dev/null; }
+
+start() {
+  mkdir -p "$DIR"
+  export PACTLINE_DATABASE_URL="${PACTLINE_DATABASE_URL:-$(scripts/infra/postgres.sh url)}"
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*} port=${entry##*:}
+    if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
+    if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
+    [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
+    PACTLINE_HTTP_PORT=$port nohup uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
+    echo $! > "$DIR/$name.pid"
+    say "started $name on 127.0.0.1:$port (pid $!)"
+  done
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*} port=${entry##*:}
+    check() { pid_alive "$DIR/$name.pid" || die "$name exited, see $DIR/$name.log"; ready "$port"; }
+    wait_until 90 "$name /ready" check
+  done
+}
+
+stop() {
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*}
+    COMPONENT=$name stop_pidfile "$DIR/$name.pid"
+  done
+}
+
+status() {
+  local down=0
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*} port=${entry##*:}
+    if ready "$port"; then say "$name ready on :$port"; else say "$name NOT ready on :$port"; down=1; fi
+  done
+  return $down
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
