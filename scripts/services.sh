@@ -14,6 +14,8 @@ ready() { curl -sf "http://127.0.0.1:$1/ready" >/dev/null; }
 start() {
   mkdir -p "$DIR"
   export PACTLINE_DATABASE_URL="${PACTLINE_DATABASE_URL:-$(scripts/infra/postgres.sh url)}"
+  export PACTLINE_KAFKA_BOOTSTRAP="${PACTLINE_KAFKA_BOOTSTRAP:-127.0.0.1:${PACTLINE_KAFKA_PORT:-19092}}"
+  export PACTLINE_ETH_RPC_URL="${PACTLINE_ETH_RPC_URL:-http://127.0.0.1:${PACTLINE_ANVIL_PORT:-8545}}"
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Apache Kafka 4.x, KRaft combined mode, single node, from its Maven Central jars.
+# Skipped when PACTLINE_KAFKA_BOOTSTRAP points at an existing broker.
 # Usage: kafka.sh install|start|stop|status
 COMPONENT=kafka
 source "$(dirname "$0")/lib.sh"
@@ -28,6 +29,7 @@ install() {
 }
 
 start() {
+  if [[ -n "${PACTLINE_KAFKA_BOOTSTRAP:-}" ]]; then say "using existing broker at PACTLINE_KAFKA_BOOTSTRAP"; return; fi
   if pid_alive "$PIDFILE"; then
     say "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return
   fi

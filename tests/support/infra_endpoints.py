@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_KAFKA = "127.0.0.1:19092"
-LOCAL_ANVIL = "http://127.0.0.1:8545"
+# The local processes' ports follow the same variables the scripts read.
+LOCAL_KAFKA = f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}"
+LOCAL_ANVIL = f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}"
 
 
 def docker_answers() -> bool:

@@ -11,7 +11,8 @@ from .kafka_clients import ensure_topics
 
 
 def main() -> None:
-    bootstrap = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+    local = f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}"
+    bootstrap = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", local)
     created = asyncio.run(ensure_topics(bootstrap))
     print(f"topics on {bootstrap}: {len(created)} created, {len(ALL_TOPICS) - len(created)} already present")
 
