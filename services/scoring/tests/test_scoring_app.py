@@ -1,0 +1,18 @@
+"""The scoring service starts on the shared runtime against the real broker and database."""
+
+from __future__ import annotations
+
+import pytest
+from service_probe import ready_body
+
+from pactline_scoring.app import SPEC
+
+
+def test_spec_names_its_own_schema_and_port():
+    assert (SPEC.name, SPEC.schema, SPEC.port) == ("scoring", "scoring", 8104)
+
+
+@pytest.mark.infra
+async def test_starts_and_is_ready(database_url, kafka_topics, db_schema):
+    body = await ready_body(SPEC, database_url, kafka_topics, db_schema)
+    assert body == {"status": "ready", "service": "scoring", "checks": {"database": "ok", "broker": "ok"}}
