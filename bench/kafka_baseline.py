@@ -47,8 +47,11 @@ async def ensure_topic() -> None:
 async def run() -> dict:
     await ensure_topic()
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=BOOTSTRAP, group_id=f"bench-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest", enable_auto_commit=False,
+        TOPIC,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     while not consumer.assignment():  # joined the group: nothing sent from now on is missed

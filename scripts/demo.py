@@ -15,11 +15,12 @@ SERVICES = {"pact-registry": 8101, "evaluator": 8102, "jury": 8103, "scoring": 8
 
 
 def main() -> int:
-    kafka = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    rpc = os.environ.get("PACTLINE_ETH_RPC_URL", "http://127.0.0.1:8545")
+    kafka = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}")
+    rpc = os.environ.get("PACTLINE_ETH_RPC_URL", f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}")
     print("Pactline local stack")
     print(f"  Kafka (KRaft)  {kafka}")
-    print("  PostgreSQL     " + ("PACTLINE_DATABASE_URL" if os.environ.get("PACTLINE_DATABASE_URL") else "127.0.0.1:15432"))
+    local_pg = f"127.0.0.1:{os.environ.get('PACTLINE_PG_PORT', '15432')}"
+    print("  PostgreSQL     " + ("PACTLINE_DATABASE_URL" if os.environ.get("PACTLINE_DATABASE_URL") else local_pg))
     chain = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=5)
     print(f"  anvil          {rpc} (chain id {int(chain.json()['result'], 16)})")
     print()
@@ -34,8 +35,10 @@ def main() -> int:
             checks = {"database": f"down ({type(exc).__name__})", "broker": "?"}
         ok = checks.get("database") == "ok" and checks.get("broker") == "ok"
         failures += not ok
-        print(f"  {name:<15}{url:<26}{checks.get('database', '?'):<10}{checks.get('broker', '?'):<10}"
-              + ("ready" if ok else "NOT READY"))
+        print(
+            f"  {name:<15}{url:<26}{checks.get('database', '?'):<10}{checks.get('broker', '?'):<10}"
+            + ("ready" if ok else "NOT READY")
+        )
     print()
     if failures:
         print(f"{failures} service(s) not ready: see .local/services/*.log", file=sys.stderr)

@@ -12,7 +12,6 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-
 from pactline_events import ALL_TOPICS
 from pactline_service import ServiceSettings
 
@@ -47,7 +46,7 @@ def test_every_compose_service_built_from_the_repo_exists_with_an_entry_point():
     members = workspace_services()
     by_package = {m["project"]["name"]: m for m in members.values()}
     built = {name: svc for name, svc in compose()["services"].items() if "build" in svc}
-    assert DESIGN_SERVICES <= set(built), "docker-compose.yml must run all five services"
+    assert set(built) >= DESIGN_SERVICES, "docker-compose.yml must run all five services"
     for name, svc in built.items():
         package = f"pactline-{svc['build']['args']['SERVICE']}"
         assert package in by_package, f"compose service {name} builds {package}, which is not in services/"
@@ -67,7 +66,8 @@ def test_compose_passes_only_settings_the_services_read():
 def test_compose_images_are_pinned():
     for name, svc in compose()["services"].items():
         if "image" in svc:
-            assert ":" in svc["image"] and not svc["image"].endswith(":latest"), name
+            assert ":" in svc["image"], name
+            assert not svc["image"].endswith(":latest"), name
 
 
 def test_kustomization_lists_existing_files():
@@ -76,8 +76,11 @@ def test_kustomization_lists_existing_files():
         assert (K8S / resource).is_file(), resource
 
 
-@pytest.mark.parametrize("doc", [d for d in k8s_docs() if "." not in d["apiVersion"].split("/")[0]],
-                         ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
+@pytest.mark.parametrize(
+    "doc",
+    [d for d in k8s_docs() if "." not in d["apiVersion"].split("/")[0]],
+    ids=lambda d: f"{d['kind']}/{d['metadata']['name']}",
+)
 def test_core_manifests_validate_against_the_kubernetes_schema(doc):
     kubernetes_validate.validate(doc, "1.33.0", strict=True)
 
@@ -92,14 +95,17 @@ def test_deployments_probe_ready_and_health_run_unprivileged_and_take_secrets_fr
         assert container["readinessProbe"]["httpGet"]["path"] == "/ready", name
         assert container["livenessProbe"]["httpGet"]["path"] == "/health", name
         env = {e["name"]: e for e in container["env"]}
-        assert "secretKeyRef" in env["PACTLINE_DATABASE_URL"]["valueFrom"], f"{name}: database URL must come from a Secret"
-        assert all("value" not in e for k, e in env.items() if "KEY" in k or "URL" in k and "DATABASE" in k), name
+        assert "secretKeyRef" in env["PACTLINE_DATABASE_URL"]["valueFrom"], (
+            f"{name}: database URL must come from a Secret"
+        )
+        assert all("value" not in e for k, e in env.items() if "KEY" in k or ("URL" in k and "DATABASE" in k)), name
 
 
 def test_kafka_topics_match_the_catalog():
     declared = {
         d["spec"]["topicName"]: (d["spec"]["partitions"], d["spec"]["config"]["retention.ms"])
-        for d in k8s_docs() if d["kind"] == "KafkaTopic"
+        for d in k8s_docs()
+        if d["kind"] == "KafkaTopic"
     }
     assert declared == {t.name: (t.partitions, t.retention_ms) for t in ALL_TOPICS}
 

@@ -7,33 +7,15 @@ import uuid
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
-from pactline_events.topics import AGENTS, DEAD_LETTERS, TopicSpec
+from pactline_events.topics import AGENTS, DEAD_LETTERS
 from pactline_messaging import DeadLetterPublisher, EventConsumer
 from pactline_messaging import dead_letters as dl
+from topic_reader import read_stream, read_topic
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
-
-
-async def read_topic(kafka: str, topic: TopicSpec, keep) -> list:
-    """Every record of ``topic`` from offset 0 to the current end that ``keep`` accepts."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        out = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                out.extend(r for r in records if keep(r))
-        return out
-    finally:
-        await consumer.stop()
 
 
 async def test_poison_message_is_dead_lettered_and_the_next_is_processed(producing_service, producer, kafka_topics):
@@ -94,8 +76,7 @@ async def test_hash_chain_from_the_broker_verifies_and_detects_tampering(produci
         await svc.register_agent(n, stream=stream)
     await svc.publish()
 
-    records = await read_topic(kafka_topics, AGENTS, lambda r: r.key == stream.encode())
-    raw = [r.value for r in records]
+    raw = await read_stream(kafka_topics, AGENTS, stream)
     assert len(raw) == 4
     heads = verify_chain(raw)
     assert heads[stream].seq == 4

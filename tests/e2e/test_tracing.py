@@ -11,11 +11,10 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from waiting import wait_for
-
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, EventConsumer
+from waiting import wait_for
 
 pytestmark = pytest.mark.infra
 
@@ -50,6 +49,7 @@ async def test_consumer_span_continues_the_producers_trace(producing_service, pr
     consumer.subscribe(broker, AGENTS.name, group_id=group)
     await broker.start()
     try:
+
         async def handled() -> bool:
             return "trace_id" in seen
 
@@ -58,4 +58,6 @@ async def test_consumer_span_continues_the_producers_trace(producing_service, pr
         await broker.stop()
     assert seen["trace_id"] == request_span.get_span_context().trace_id
     consume_spans = [s for s in exporter.get_finished_spans() if s.name == "consume AgentRegistered"]
-    assert any(s.parent is not None and s.parent.span_id == request_span.get_span_context().span_id for s in consume_spans)
+    assert any(
+        s.parent is not None and s.parent.span_id == request_span.get_span_context().span_id for s in consume_spans
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import httpx
-
 from pactline_service import ServiceSettings, ServiceSpec, build_app
 
 
@@ -13,8 +12,8 @@ async def ready_body(spec: ServiceSpec, database_url: str, kafka: str, schema: s
     """Start ``spec`` in ``schema``, return its /ready body, and stop it."""
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap=kafka, log_format="text")
     app = build_app(dataclasses.replace(spec, schema=schema), settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as http:
-            response = await http.get("/ready")
-            assert response.status_code == 200, response.text
-            return response.json()
+    transport = httpx.ASGITransport(app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://svc") as http:
+        response = await http.get("/ready")
+        assert response.status_code == 200, response.text
+        return response.json()

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
 from pactline_messaging import migrations
 from pactline_messaging.migrations import MigrationError
 
@@ -70,9 +69,13 @@ async def test_outbox_append_outside_a_transaction_is_refused(database_url, db_s
     pool = await open_pool(database_url, db_schema)
     try:
         pending = PendingEvent(
-            event_id=new_event_id(), occurred_at=utc_now(), stream_id="agent-x", correlation_id=uuid4(),
-            payload=AgentRegistered(agent_id="x", name="x", operator_id="o", operator_address="0x" + "1" * 40,
-                                    model_family="meta"),
+            event_id=new_event_id(),
+            occurred_at=utc_now(),
+            stream_id="agent-x",
+            correlation_id=uuid4(),
+            payload=AgentRegistered(
+                agent_id="x", name="x", operator_id="o", operator_address="0x" + "1" * 40, model_family="meta"
+            ),
         )
         async with pool.acquire() as conn:
             with pytest.raises(RuntimeError, match="inside the state change's transaction"):

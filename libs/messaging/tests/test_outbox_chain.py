@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-
 from pactline_events import AgentRegistered, PendingEvent, decode, new_event_id, utc_now, verify_chain
 from pactline_messaging import open_pool, outbox
 
@@ -14,9 +13,17 @@ pytestmark = pytest.mark.infra
 
 def pending(stream: str, n: int) -> PendingEvent:
     return PendingEvent(
-        event_id=new_event_id(), occurred_at=utc_now(), stream_id=stream, correlation_id=uuid4(),
-        payload=AgentRegistered(agent_id=f"a{n}", name=f"agent {n}", operator_id="o",
-                                operator_address="0x" + "2" * 40, model_family="google"),
+        event_id=new_event_id(),
+        occurred_at=utc_now(),
+        stream_id=stream,
+        correlation_id=uuid4(),
+        payload=AgentRegistered(
+            agent_id=f"a{n}",
+            name=f"agent {n}",
+            operator_id="o",
+            operator_address="0x" + "2" * 40,
+            model_family="google",
+        ),
     )
 
 
@@ -41,10 +48,14 @@ async def test_a_rolled_back_append_leaves_no_event_and_no_gap(database_url, db_
     try:
         async with pool.acquire() as conn, conn.transaction():
             await outbox.append(conn, pending("agent-a", 0), producer="test")
-        with pytest.raises(ZeroDivisionError):
+
+        async def failing_state_change() -> None:
             async with pool.acquire() as conn, conn.transaction():
                 await outbox.append(conn, pending("agent-a", 1), producer="test")
-                1 / 0  # the state change fails after the append
+                raise LookupError("the state change fails after the append")
+
+        with pytest.raises(LookupError):
+            await failing_state_change()
         async with pool.acquire() as conn, conn.transaction():
             await outbox.append(conn, pending("agent-a", 2), producer="test")
         raw = [bytes(r["value"]) for r in await pool.fetch("SELECT value FROM outbox ORDER BY id")]

@@ -7,7 +7,6 @@ import logging
 
 import httpx
 import pytest
-
 from pactline_messaging.correlation import correlation_id
 from pactline_service import ServiceSettings, ServiceSpec, build_app
 from pactline_service.logs import configure_logging
@@ -19,7 +18,8 @@ def test_settings_come_from_pactline_env_and_hide_the_database_password(monkeypa
     settings = ServiceSettings()
     assert settings.kafka_bootstrap == "kafka.internal:9092"
     assert settings.database_url.get_secret_value().endswith("@db/pactline")
-    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    assert "s3cret" not in repr(settings)
+    assert "s3cret" not in str(settings.model_dump())
 
 
 def test_bad_settings_name_the_variable(monkeypatch):
@@ -37,7 +37,8 @@ async def test_health_answers_and_ready_says_starting_before_the_lifespan_ran():
         assert ready.json() == {"status": "starting"}
         assert ready.headers["x-correlation-id"] == "0190d1a2-0000-7000-8000-000000000009"
         metrics = await http.get("/metrics")
-        assert 'pactline_http_requests_total{method="GET",route="/ready",service="probe-test",status="503"}' in metrics.text
+        sample = 'pactline_http_requests_total{method="GET",route="/ready",service="probe-test",status="503"}'
+        assert sample in metrics.text
 
 
 def test_log_lines_are_json_with_service_and_correlation_id(capsys):
