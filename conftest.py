@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
+
 from infra_endpoints import anvil, kafka, postgres
 
 

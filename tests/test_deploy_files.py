@@ -12,6 +12,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
 from pactline_events import ALL_TOPICS
 from pactline_service import ServiceSettings
 

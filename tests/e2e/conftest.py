@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from pactline_events import AgentRegistered, Envelope, PendingEvent, new_event_id, utc_now
 from pactline_messaging import OutboxRelay, idempotent_producer, open_pool, outbox
 

@@ -13,6 +13,7 @@ import sys
 
 import asyncpg
 from faststream.kafka import KafkaBroker
+
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, EventConsumer, idempotent_producer

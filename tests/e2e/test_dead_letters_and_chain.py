@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
+
 from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
 from pactline_messaging import DeadLetterPublisher, EventConsumer

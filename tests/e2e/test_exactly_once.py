@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+
 from pactline_events.topics import AGENTS
 
 pytestmark = pytest.mark.infra

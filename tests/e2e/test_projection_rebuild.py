@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, ProjectionRunner

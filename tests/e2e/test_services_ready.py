@@ -11,6 +11,7 @@ import sys
 
 import httpx
 import pytest
+
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra

@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, EventConsumer

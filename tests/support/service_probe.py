@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import httpx
+
 from pactline_service import ServiceSettings, ServiceSpec, build_app
 
 

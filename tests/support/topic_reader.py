@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+
 from pactline_events import TopicSpec
 
 

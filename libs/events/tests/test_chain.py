@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from event_factories import stream
 from pactline_events import ChainBroken, canonical_json, verify_chain
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from event_factories import T0, agent, stream
 from pactline_events import (
     GENESIS_HASH,

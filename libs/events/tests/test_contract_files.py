@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+
 from event_factories import stream
 from pactline_events import EVENT_TOPICS, EVENT_TYPES, topic_for
 from pactline_events.schemas import SCHEMA_DIR, rendered

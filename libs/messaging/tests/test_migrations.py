@@ -6,6 +6,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from pactline_messaging import migrations
 from pactline_messaging.migrations import MigrationError
 

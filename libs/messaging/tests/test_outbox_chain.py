@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from pactline_events import AgentRegistered, PendingEvent, decode, new_event_id, utc_now, verify_chain
 from pactline_messaging import open_pool, outbox
 

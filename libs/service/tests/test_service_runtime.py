@@ -7,6 +7,7 @@ import logging
 
 import httpx
 import pytest
+
 from pactline_messaging.correlation import correlation_id
 from pactline_service import ServiceSettings, ServiceSpec, build_app
 from pactline_service.logs import configure_logging

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from service_probe import ready_body
 
 from pactline_settlement.app import SPEC
+from service_probe import ready_body
 
 
 def test_spec_names_its_own_schema_and_port():

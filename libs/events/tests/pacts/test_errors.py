@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from pactline_events.pacts import (
     KNOWN_CLAUSE_KINDS,
     PactError,

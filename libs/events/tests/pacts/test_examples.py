@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from pactline_events.canonical import canonical_json
 from pactline_events.pacts import PactDocument, pact_hash, parse_pact, validate_pact
 

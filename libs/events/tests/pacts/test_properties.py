@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from pactline_events.canonical import canonical_json
 from pactline_events.pacts import (
     KNOWN_CLAUSE_KINDS,

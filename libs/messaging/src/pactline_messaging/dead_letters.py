@@ -6,6 +6,7 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+
 from pactline_events import DEAD_LETTERS
 
 from .metrics import DEAD_LETTERS as DEAD_LETTER_COUNT

@@ -6,6 +6,7 @@ import logging
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from pactline_events import ALL_TOPICS, TopicSpec
 
 log = logging.getLogger(__name__)

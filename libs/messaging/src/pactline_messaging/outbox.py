@@ -10,6 +10,7 @@ import json
 
 import asyncpg
 from opentelemetry import propagate
+
 from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, event_hash, topic_for
 
 NOTIFY_CHANNEL = "pactline_outbox"

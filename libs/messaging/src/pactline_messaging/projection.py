@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from pactline_events import Envelope, EventError, TopicSpec, decode
 
 from . import checkpoints

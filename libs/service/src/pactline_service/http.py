@@ -9,8 +9,9 @@ import uuid
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
-from pactline_messaging.correlation import correlation_id
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from pactline_messaging.correlation import correlation_id
 
 HTTP_REQUESTS = Counter("pactline_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("pactline_http_request_seconds", "HTTP request latency", ["service", "route"])

@@ -6,8 +6,9 @@ import logging
 import sys
 
 from opentelemetry import trace
-from pactline_messaging.correlation import correlation_id
 from pythonjsonlogger.json import JsonFormatter
+
+from pactline_messaging.correlation import correlation_id
 
 
 class _ContextFilter(logging.Filter):

@@ -19,6 +19,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
+
 from pactline_messaging import DeadLetterPublisher, OutboxRelay, idempotent_producer, open_pool
 
 from .http import install_http_middleware, probe_router

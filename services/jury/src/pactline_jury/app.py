@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from pactline_service import ServiceSettings, ServiceSpec, build_app
 
 SPEC = ServiceSpec(
