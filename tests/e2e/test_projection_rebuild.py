@@ -81,3 +81,33 @@ async def test_projection_resumes_from_checkpoint_and_rebuilds_identically(produ
 
 async def _caught_up(projection: ProjectionRunner) -> bool:
     return await projection.lag() == 0
+
+
+async def test_a_failing_batch_is_retried_not_skipped(producing_service, producer, kafka_topics):
+    svc = producing_service
+    await svc.pool.execute("CREATE TABLE seen (stream_id text PRIMARY KEY)")
+    failures = {"left": 2}
+    target = f"{svc.prefix}agent-flaky"
+
+    async def apply(conn: asyncpg.Connection, event: Envelope) -> None:
+        if event.stream_id == target:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise ConnectionResetError("transient trouble while folding")
+            await conn.execute("INSERT INTO seen VALUES ($1)", event.stream_id)
+
+    async def reset(conn: asyncpg.Connection) -> None:
+        await conn.execute("TRUNCATE seen")
+
+    await svc.register_agent(1, stream=target)
+    await svc.publish()
+    projection = ProjectionRunner(
+        "flaky", svc.pool, kafka_topics, (AGENTS,), apply, reset, DeadLetterPublisher(producer, "flaky")
+    )
+    await projection.start()
+    try:
+        await wait_for(lambda: _caught_up(projection), what="projection caught up after retries")
+    finally:
+        await projection.stop()
+    assert failures["left"] == 0
+    assert await svc.pool.fetchval("SELECT count(*) FROM seen") == 1

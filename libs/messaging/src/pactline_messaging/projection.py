@@ -93,10 +93,20 @@ class ProjectionRunner:
 
     async def _run(self) -> None:
         assert self._consumer is not None
+        backoff = 0.2
         while True:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
             for tp, records in batches.items():
-                await self._fold(tp, records)
+                try:
+                    await self._fold(tp, records)
+                    backoff = 0.2
+                except Exception:
+                    # Nothing of this batch was committed: read it again after a pause rather
+                    # than skip it (a projection that skips is a wrong projection).
+                    log.exception("projection %s failed on %s[%d]; retrying", self.name, tp.topic, tp.partition)
+                    self._consumer.seek(tp, records[0].offset)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
 
     async def _fold(self, tp: TopicPartition, records: list) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
