@@ -51,5 +51,7 @@ test-fast: setup ## Only tests that need no infrastructure
 schemas: setup ## Regenerate the checked-in event JSON Schemas and AsyncAPI document
 	@$(UV) python -m pactline_events.schemas
 
-bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to it
+bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to it, then gas
 	@$(UV) python bench/kafka_baseline.py
+	@$(UV) python bench/messaging_pipeline.py
+	@$(UV) python bench/gas.py

@@ -79,11 +79,11 @@ async def run() -> dict:
         if len(batch) == 1000:
             await asyncio.gather(*batch)
             batch.clear()
-            print(f"\rsent {seq + 1}/{EVENTS}, received {len(latencies)}", end="", file=sys.stderr)
+            if (seq + 1) % (EVENTS // 5) == 0:
+                print(f"sent {seq + 1}/{EVENTS}, received {len(latencies)}", file=sys.stderr)
     await asyncio.gather(*batch)
     await asyncio.wait_for(reader, 120)
     elapsed = time.perf_counter() - started
-    print(file=sys.stderr)
     await producer.stop()
     await consumer.stop()
     ordered = sorted(latencies)

@@ -31,7 +31,7 @@ async def main(bootstrap: str, dsn: str, schema: str, group: str, prefix: str, c
         if crash:
             os._exit(3)  # dies between the database commit and the offset commit
 
-    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), on_committed=committed)
+    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), on_committed=committed, commit_every=1)
 
     @consumer.handles("AgentRegistered")
     async def record(conn: asyncpg.Connection, event: Envelope) -> None:

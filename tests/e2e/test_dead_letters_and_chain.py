@@ -13,7 +13,7 @@ from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
 from pactline_messaging import DeadLetterPublisher, EventConsumer
 from pactline_messaging import dead_letters as dl
-from topic_reader import read_stream, read_topic
+from topic_reader import read_stream, read_topic, start_group_at_end
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.infra
 async def test_poison_message_is_dead_lettered_and_the_next_is_processed(producing_service, producer, kafka_topics):
     svc = producing_service
     group = f"dlq-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_topics, group, AGENTS)
     good_stream = f"{svc.prefix}agent-1"
 
     consumer = EventConsumer(

@@ -13,6 +13,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from pactline_events.topics import AGENTS
+from topic_reader import start_group_at_end
 
 pytestmark = pytest.mark.infra
 SCRIPT = Path(__file__).with_name("crashing_consumer.py")
@@ -63,6 +64,7 @@ async def test_event_survives_crash_between_db_commit_and_offset_commit(
 ):
     svc = producing_service
     group = f"exactly-once-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_topics, group, AGENTS)
     first = await svc.register_agent(1)
     assert await svc.publish() == 1
 
@@ -94,12 +96,13 @@ async def test_event_survives_crash_between_db_commit_and_offset_commit(
 async def test_relay_republishing_after_a_crash_is_harmless(producing_service, kafka_topics, database_url, db_schema):
     """The relay dies after sending but before stamping published_at: the event goes out twice."""
     svc = producing_service
+    group = f"republish-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_topics, group, AGENTS)
     event = await svc.register_agent(7)
     await svc.publish()
     await svc.pool.execute("UPDATE outbox SET published_at = NULL WHERE event_id = $1", event.event_id)
     assert await svc.publish() == 1  # the duplicate send a crashed relay would make
 
-    group = f"republish-{uuid.uuid4().hex[:8]}"
     proc = await start_consumer(kafka_topics, database_url, db_schema, group, svc.prefix, crash=False)
     try:
         assert await next_line(proc) == "started"

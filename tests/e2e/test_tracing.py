@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pactline_events import Envelope
 from pactline_events.topics import AGENTS
 from pactline_messaging import DeadLetterPublisher, EventConsumer
+from topic_reader import start_group_at_end
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -33,12 +34,13 @@ async def test_consumer_span_continues_the_producers_trace(producing_service, pr
     sdk_provider().add_span_processor(SimpleSpanProcessor(exporter))
     svc = producing_service
     seen: dict[str, int] = {}
+    group = f"trace-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_topics, group, AGENTS)
 
     with trace.get_tracer("test").start_as_current_span("POST /v1/agents") as request_span:
         event = await svc.register_agent(1)
     await svc.publish()
 
-    group = f"trace-{uuid.uuid4().hex[:8]}"
     consumer = EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group))
 
     @consumer.handles("AgentRegistered")

@@ -31,3 +31,17 @@ async def read_topic(kafka: str, topic: TopicSpec, keep: Callable[[ConsumerRecor
 async def read_stream(kafka: str, topic: TopicSpec, stream_id: str) -> list[bytes]:
     """The raw events of one stream (the Kafka key is the stream id), in log order."""
     return [r.value for r in await read_topic(kafka, topic, lambda r: r.key == stream_id.encode())]
+
+
+async def start_group_at_end(kafka: str, group: str, topic: TopicSpec) -> None:
+    """Commit ``group``'s offsets at the topic's current end, so a consumer joining that group
+    sees only what is published from now on, however long the shared log already is."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)  # manual assignment: commit without joining the group
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from faststream import AckPolicy
@@ -37,6 +38,8 @@ class EventConsumer:
 
     ``on_committed(envelope, applied)`` runs after the effect's commit and before the offset
     commit (``applied`` is False for a redelivered duplicate): the window a crash test aims at.
+    Offsets are committed every ``commit_every`` messages or ``commit_interval_s`` seconds,
+    whichever comes first (at the next message); ``commit_every=1`` commits after each one.
     """
 
     def __init__(
@@ -48,6 +51,8 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_backoff_s: float = 0.2,
         on_committed: Callable[[Envelope, bool], None] | None = None,
+        commit_every: int = 100,
+        commit_interval_s: float = 0.5,
     ) -> None:
         self.name = name
         self._pool = pool
@@ -56,6 +61,10 @@ class EventConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._on_committed = on_committed
         self._handlers: dict[str, Handler] = {}
+        self._commit_every = commit_every
+        self._commit_interval_s = commit_interval_s
+        self._uncommitted = 0
+        self._last_commit = time.monotonic()
 
     def handles(self, *event_types: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -67,15 +76,25 @@ class EventConsumer:
 
         return register
 
-    def subscribe(self, broker: KafkaBroker, *topics: str, group_id: str | None = None) -> Any:
-        """Attach to ``broker`` as one subscriber of ``topics`` in consumer group ``group_id``."""
+    def subscribe(
+        self,
+        broker: KafkaBroker,
+        *topics: str,
+        group_id: str | None = None,
+        start_at: Literal["earliest", "latest"] = "earliest",
+    ) -> Any:
+        """Attach to ``broker`` as one subscriber of ``topics`` in consumer group ``group_id``.
+
+        A new group starts at the ``earliest`` offset (a service must see the whole log);
+        ``latest`` is for tools that only care about what happens from now on.
+        """
         consumer = self
 
         @broker.subscriber(
             *topics,
             group_id=group_id or self.name,
             ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset="earliest",
+            auto_offset_reset=start_at,
             title=f"{self.name}:{','.join(topics)}",
         )
         async def on_message(message: KafkaMessage) -> None:
@@ -91,7 +110,14 @@ class EventConsumer:
             # Not committed: rewind so this message is read again rather than skipped.
             await message.nack()
             raise
-        await message.ack()
+        # Offsets are committed in batches: the effect is already durable and deduplicated by
+        # the inbox, so committing later only means a crash redelivers a few more events.
+        self._uncommitted += 1
+        now = time.monotonic()
+        if self._uncommitted >= self._commit_every or now - self._last_commit >= self._commit_interval_s:
+            await message.ack()
+            self._uncommitted = 0
+            self._last_commit = now
 
     async def _process_record(self, record: Any) -> None:
         try:

@@ -1,0 +1,45 @@
+"""Deploy the escrow contracts (and a MockUSDC when no real USDC is configured)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncWeb3
+
+from pactline_escrow import settings
+from pactline_escrow.artifacts import load_artifact
+from pactline_escrow.chain import Signer, account_from_key, connect
+from pactline_escrow.deployment import Deployment
+
+
+async def deploy_contract(signer: Signer, contract_name: str, *args: object) -> str:
+    artifact = load_artifact(contract_name)
+    address, _ = await signer.deploy(list(artifact.abi), artifact.bytecode, *args)
+    return address
+
+
+async def deploy(w3: AsyncWeb3, deployer: LocalAccount, usdc: str | None = None) -> Deployment:
+    """Deploy AgenticCommerce and AggregateEscrow; `usdc=None` deploys a MockUSDC too."""
+    signer = Signer(w3, deployer)
+    token = usdc or await deploy_contract(signer, "MockUSDC")
+    return Deployment(
+        chain_id=await w3.eth.chain_id,
+        agentic_commerce=await deploy_contract(signer, "AgenticCommerce"),
+        aggregate_escrow=await deploy_contract(signer, "AggregateEscrow"),
+        usdc=w3.to_checksum_address(token),
+        usdc_is_mock=usdc is None,
+    )
+
+
+async def deploy_from_env() -> tuple[Deployment, Path]:
+    """Deploy with PACTLINE_DEPLOYER_PRIVATE_KEY on PACTLINE_ETH_RPC_URL, record the addresses."""
+    deployer = account_from_key(settings.private_key(settings.Role.DEPLOYER))
+    w3 = connect(settings.rpc_url())
+    try:
+        deployment = await deploy(w3, deployer, settings.usdc_address())
+    finally:
+        await w3.provider.disconnect()
+    path = settings.deployment_file()
+    deployment.save(path)
+    return deployment, path

@@ -1,0 +1,25 @@
+"""Where the escrow contracts live on a chain: written by deploy, read by clients and services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Deployment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    chain_id: int
+    agentic_commerce: str
+    aggregate_escrow: str
+    usdc: str
+    usdc_is_mock: bool
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        return cls.model_validate_json(path.read_text())
