@@ -22,4 +22,17 @@ class Deployment(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
-        return cls.model_validate_json(path.read_text())
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise DeploymentMissing(path) from None
+        return cls.model_validate_json(text)
+
+
+class DeploymentMissing(FileNotFoundError):
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"no contract deployment at {path}: run `pactline escrow deploy`, or point "
+            "PACTLINE_DEPLOYMENT_FILE at the deployment file of your chain"
+        )
+        self.path = path
