@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := uv run --frozen
 
-.PHONY: help setup up down topics services services-down status demo test test-fast lint schemas bench
+.PHONY: help setup up down topics contracts services services-down status demo test test-fast lint schemas bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ up: setup ## Start Kafka, PostgreSQL and anvil (health-checked) and create the t
 topics: ## Create every catalog topic that is missing (explicit partitions, retention forever)
 	@$(UV) python -m pactline_messaging.create_topics
 
+contracts: up ## Deploy the escrow contracts and mock USDC on the local anvil (kept if already there)
+	@$(UV) python scripts/local_contracts.py
+
 services: up ## Start the five services in the background and wait until each is ready
 	@scripts/services.sh start
 
@@ -35,7 +38,7 @@ down: ## Stop services, anvil, PostgreSQL and Kafka (by PID); data stays under .
 	@scripts/infra/postgres.sh stop
 	@scripts/infra/kafka.sh stop
 
-demo: services ## Bring everything up and show the five services ready
+demo: services contracts ## Bring everything up, deploy the contracts, show the five services ready
 	@$(UV) python scripts/demo.py
 
 lint: setup ## ruff over the whole workspace

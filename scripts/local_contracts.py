@@ -1,0 +1,53 @@
+"""`make contracts`: make sure the escrow contracts are deployed on the local anvil.
+
+Idempotent: an existing deployment file whose contracts still have code on the chain is kept.
+Only for the local development chain (id 31337), where anvil's first well-known test account
+deploys; on any other chain use `pactline escrow deploy` with your own deployer key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from pactline_escrow import settings
+from pactline_escrow.chain import account_from_key, connect
+from pactline_escrow.deploy import deploy
+from pactline_escrow.deployment import Deployment, DeploymentMissing
+
+LOCAL_CHAIN_ID = 31337
+# anvil's account 0 from its public test mnemonic: worthless anywhere but a local dev chain.
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+async def ensure() -> int:
+    rpc = os.environ.get("PACTLINE_ETH_RPC_URL", f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}")
+    w3 = connect(rpc)
+    try:
+        chain_id = await w3.eth.chain_id
+        path = settings.deployment_file()
+        try:
+            existing = Deployment.load(path)
+        except DeploymentMissing:
+            existing = None
+        if existing and existing.chain_id == chain_id and len(await w3.eth.get_code(existing.agentic_commerce)) > 0:
+            print(f"escrow contracts already deployed ({path})")
+            deployment = existing
+        elif chain_id != LOCAL_CHAIN_ID:
+            print(f"chain {chain_id} is not the local anvil: deploy with `pactline escrow deploy`", file=sys.stderr)
+            return 2
+        else:
+            deployer = account_from_key(os.environ.get("PACTLINE_DEPLOYER_PRIVATE_KEY", ANVIL_DEV_KEY))
+            deployment = await deploy(w3, deployer, settings.usdc_address())
+            deployment.save(path)
+            print(f"deployed escrow contracts, addresses written to {path}")
+    finally:
+        await w3.provider.disconnect()
+    for name in ("agentic_commerce", "aggregate_escrow", "usdc"):
+        print(f"  {name:<17} {getattr(deployment, name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(ensure()))
