@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from pactline_cli.commands import agents, escrow, keys, pacts, tasks
+
 app = typer.Typer(
     name="pactline",
     help="Pactline: behavioral pacts, escrow and trust scores for AI agents.",
@@ -12,3 +14,8 @@ app = typer.Typer(
 
 # Each area registers its own group below (one line each), e.g.:
 # app.add_typer(pacts.app, name="pacts")
+app.add_typer(escrow.app, name="escrow")
+app.add_typer(agents.app, name="agents")
+app.add_typer(pacts.app, name="pacts")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(keys.app, name="keys")

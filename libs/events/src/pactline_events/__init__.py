@@ -16,7 +16,15 @@ from .evaluation_events import (
 )
 from .ids import new_event_id, utc_now
 from .registry import EVENT_TYPES
-from .registry_events import AcceptedEscrow, AgentRegistered, PactAccepted, PactPublished, TaskCompleted, ToolCall
+from .registry_events import (
+    AcceptanceRevoked,
+    AcceptedEscrow,
+    AgentRegistered,
+    PactAccepted,
+    PactPublished,
+    TaskCompleted,
+    ToolCall,
+)
 from .settlement_events import DimensionScore, EscrowFunded, EscrowSettled, TrustScoreUpdated
 from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
 from .types import EscrowMode, ModelFamily, Outcome
@@ -27,6 +35,7 @@ __all__ = [
     "EVENT_TOPICS",
     "EVENT_TYPES",
     "GENESIS_HASH",
+    "AcceptanceRevoked",
     "AcceptedEscrow",
     "AgentRegistered",
     "ChainBroken",

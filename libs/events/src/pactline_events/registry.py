@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .envelope import EventPayload
 from .evaluation_events import JuryDeliberated, JuryRequested, VerdictIssued
-from .registry_events import AgentRegistered, PactAccepted, PactPublished, TaskCompleted
+from .registry_events import AcceptanceRevoked, AgentRegistered, PactAccepted, PactPublished, TaskCompleted
 from .settlement_events import EscrowFunded, EscrowSettled, TrustScoreUpdated
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
@@ -12,6 +12,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "PactPublished": PactPublished,
     "PactAccepted": PactAccepted,
     "TaskCompleted": TaskCompleted,
+    "AcceptanceRevoked": AcceptanceRevoked,
     "JuryRequested": JuryRequested,
     "JuryDeliberated": JuryDeliberated,
     "VerdictIssued": VerdictIssued,

@@ -66,6 +66,16 @@ class PactAccepted(EventPayload):
     expires_at: UtcDatetime
 
 
+class AcceptanceRevoked(EventPayload):
+    """An acceptance was ended before its expiry; the registry takes no further task under it."""
+
+    event_type = "AcceptanceRevoked"
+
+    acceptance_id: Identifier
+    revoked_by: Identifier = Field(description="The principal (buyer, operator or admin) who revoked it")
+    reason: str = Field(default="", max_length=1000)
+
+
 class ToolCall(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

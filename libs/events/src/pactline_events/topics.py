@@ -20,10 +20,13 @@ class TopicSpec:
 
 AGENTS = TopicSpec("pactline.agents.v1", ("AgentRegistered",), "stream_id (agent-<agent_id>)", 3)
 PACTS = TopicSpec("pactline.pacts.v1", ("PactPublished",), "stream_id (pact-<pact_id>)", 3)
-# PactAccepted and the acceptance's TaskCompleted events share a stream, so a consumer always
-# sees the acceptance before its tasks.
+# PactAccepted and the acceptance's TaskCompleted and AcceptanceRevoked events share a stream,
+# so a consumer always sees the acceptance before its tasks and its end.
 ACCEPTANCES = TopicSpec(
-    "pactline.acceptances.v1", ("PactAccepted", "TaskCompleted"), "stream_id (acceptance-<acceptance_id>)", 6
+    "pactline.acceptances.v1",
+    ("PactAccepted", "TaskCompleted", "AcceptanceRevoked"),
+    "stream_id (acceptance-<acceptance_id>)",
+    6,
 )
 JURY_REQUESTS = TopicSpec("pactline.jury-requests.v1", ("JuryRequested",), "stream_id (evaluation-<task_id>)", 6)
 JURY_DELIBERATIONS = TopicSpec(

@@ -209,9 +209,7 @@ def test_measurement_field_at_the_top_is_refused(pact_data, field):
     pact_data[field] = ["anything"]
     errors = _errors(pact_data)
     assert list(errors) == [f"/{field}"]
-    assert (
-        "the platform chooses the judges, models, prompts and sampling rate" in errors[f"/{field}"]
-    )
+    assert "the platform chooses the judges, models, prompts and sampling rate" in errors[f"/{field}"]
 
 
 @pytest.mark.parametrize("field", ["models", "prompts", "sampling_rate", "Sampling-Rate"])
@@ -253,8 +251,7 @@ def test_dispute_window_is_bounded(pact_data):
 
 def test_too_many_clauses(pact_data):
     pact_data["clauses"] = [
-        {**pact_data["clauses"][0], "id": f"c{i}", "weight": 1}
-        for i in range(limits.MAX_CLAUSES + 1)
+        {**pact_data["clauses"][0], "id": f"c{i}", "weight": 1} for i in range(limits.MAX_CLAUSES + 1)
     ]
     errors = _errors(pact_data)
     assert "at most 50 items" in errors["/clauses"]

@@ -24,9 +24,7 @@ from pactline_events.pacts import (
     validate_pact,
 )
 
-PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 words = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
@@ -38,9 +36,7 @@ tool_names = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
 pointers = st.lists(st.from_regex(r"[a-z_]{1,8}", fullmatch=True), max_size=3).map(
     lambda parts: "".join(f"/{p}" for p in parts)
 )
-dimensions = st.sampled_from(
-    ["accuracy", "safety", "reliability", "latency", "cost", "format_compliance", "security"]
-)
+dimensions = st.sampled_from(["accuracy", "safety", "reliability", "latency", "cost", "format_compliance", "security"])
 
 
 def _optional(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -59,9 +55,7 @@ def _body(kind: str) -> st.SearchStrategy[dict[str, Any]]:
             {"values": st.lists(words, min_size=1, max_size=4, unique=True)},
             optional={"case_sensitive": st.booleans()},
         ),
-        "not_contains": st.fixed_dictionaries(
-            {"values": st.lists(words, min_size=1, max_size=4, unique=True)}
-        ),
+        "not_contains": st.fixed_dictionaries({"values": st.lists(words, min_size=1, max_size=4, unique=True)}),
         "max_latency_ms": st.fixed_dictionaries({"limit_ms": st.integers(1, 3_600_000)}),
         "max_cost": st.fixed_dictionaries({"limit_minor_units": st.integers(1, 10**12)}),
         "max_tokens": st.fixed_dictionaries(
@@ -74,15 +68,9 @@ def _body(kind: str) -> st.SearchStrategy[dict[str, Any]]:
                 optional={"unit": st.sampled_from(["characters", "words", "lines"])},
             )
         ),
-        "allowed_tools": st.fixed_dictionaries(
-            {"tools": st.lists(tool_names, max_size=4, unique=True)}
-        ),
-        "forbidden_tools": st.fixed_dictionaries(
-            {"tools": st.lists(tool_names, min_size=1, max_size=4, unique=True)}
-        ),
-        "exact_match": _optional(
-            output_pointer=pointers, reference_pointer=pointers, case_sensitive=st.booleans()
-        ),
+        "allowed_tools": st.fixed_dictionaries({"tools": st.lists(tool_names, max_size=4, unique=True)}),
+        "forbidden_tools": st.fixed_dictionaries({"tools": st.lists(tool_names, min_size=1, max_size=4, unique=True)}),
+        "exact_match": _optional(output_pointer=pointers, reference_pointer=pointers, case_sensitive=st.booleans()),
         "numeric_tolerance": st.fixed_dictionaries(
             {"tolerance": ratios},
             optional={"mode": st.sampled_from(["absolute", "relative"])},
@@ -102,9 +90,7 @@ def _body(kind: str) -> st.SearchStrategy[dict[str, Any]]:
 @st.composite
 def clause_lists(draw: st.DrawFn) -> list[dict[str, Any]]:
     count = draw(st.integers(1, 8))
-    cuts = sorted(
-        draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True))
-    )
+    cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
     weights = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
     clauses = []
     for index, weight in enumerate(weights):
@@ -198,16 +184,12 @@ def mutated_pacts(draw: st.DrawFn, mutation: str) -> tuple[dict[str, Any], str]:
         clause["weight"] += delta if clause["weight"] + delta <= 100 else -delta
         return data, "/clauses"
     if mutation == "unknown_kind":
-        clause["kind"] = draw(
-            st.text(min_size=1, max_size=20).filter(lambda k: k not in KNOWN_CLAUSE_KINDS)
-        )
+        clause["kind"] = draw(st.text(min_size=1, max_size=20).filter(lambda k: k not in KNOWN_CLAUSE_KINDS))
         return data, f"/clauses/{index}/kind"
     if mutation == "forbidden_field":
         field = draw(st.sampled_from(sorted(MEASUREMENT_FIELDS)))
         where = draw(st.sampled_from(["", f"/clauses/{index}", "/pass_rule", "/escrow"]))
-        target = {"": data, "/pass_rule": data["pass_rule"], "/escrow": data["escrow"]}.get(
-            where, clause
-        )
+        target = {"": data, "/pass_rule": data["pass_rule"], "/escrow": data["escrow"]}.get(where, clause)
         target[field] = draw(st.sampled_from(["gpt-x", 0, ["a", "b"], {"n": 3}]))
         return data, f"{where}/{field}"
     assert mutation == "float"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pactline_service import serve
 
 from .app import SPEC
+from .settings import RegistrySettings
 
 
 def main() -> None:
-    serve(SPEC)
+    serve(SPEC, RegistrySettings())
 
 
 if __name__ == "__main__":

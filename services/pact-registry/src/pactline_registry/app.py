@@ -1,18 +1,34 @@
-"""The pact-registry service: its runtime spec (name, schema, port, consumers, routes)."""
+"""The pact-registry service: its runtime spec (name, schema, port, migrations, routes)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from pactline_service import ServiceSettings, ServiceSpec, build_app
+from pactline_service import Service, ServiceSpec, build_app
+
+from .api import ROUTERS
+from .settings import RegistrySettings
+
+
+async def _setup(service: Service) -> None:
+    # `serve` and tests may hand in plain ServiceSettings; the registry needs its own fields.
+    if not isinstance(service.settings, RegistrySettings):
+        service.settings = RegistrySettings()
+
 
 SPEC = ServiceSpec(
     name="pact-registry",
     schema="registry",
     port=8101,
-    description="Agents, behavioral pacts, acceptances with escrow terms, and task intake.",
+    migrations=Path(__file__).parent / "migrations",
+    setup=_setup,
+    routers=ROUTERS,
+    description="Agents, behavioral pacts, acceptances with escrow terms, and task intake. "
+    "Every write needs an API key (Authorization: Bearer ...); see docs/pacts.md, 'Using the registry API'.",
 )
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings)
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings or RegistrySettings())

@@ -21,9 +21,7 @@ from pactline_events.pacts.fields import (
 )
 
 Severity = Literal["must", "should"]
-Dimension = Literal[
-    "accuracy", "safety", "reliability", "latency", "cost", "format_compliance", "security"
-]
+Dimension = Literal["accuracy", "safety", "reliability", "latency", "cost", "format_compliance", "security"]
 PiiCategory = Literal["email", "phone", "card_number", "iban", "api_key"]
 ALL_PII_CATEGORIES: tuple[PiiCategory, ...] = ("email", "phone", "card_number", "iban", "api_key")
 

@@ -97,8 +97,7 @@ def _check_json_schema(index: int, clause: dict[str, Any], errors: list[PactErro
         errors.append(
             PactError(
                 join_pointer(pointer, "$schema"),
-                f"only JSON Schema Draft 2020-12 is supported: omit $schema or set it to "
-                f'"{_DRAFT_2020_12}"',
+                f'only JSON Schema Draft 2020-12 is supported: omit $schema or set it to "{_DRAFT_2020_12}"',
             )
         )
     for count, error in enumerate(_META_VALIDATOR.iter_errors(schema)):

@@ -35,9 +35,7 @@ class EscrowTerms(BaseModel):
     currency: Literal["USDC"] = "USDC"
     min_task_price: _Minor
     max_pool_size: _Minor | None = None
-    max_expiry_seconds: strict_int(limits.MIN_EXPIRY_SECONDS, limits.MAX_EXPIRY_SECONDS) | None = (
-        None
-    )
+    max_expiry_seconds: strict_int(limits.MIN_EXPIRY_SECONDS, limits.MAX_EXPIRY_SECONDS) | None = None
 
 
 class PactDocument(BaseModel):
@@ -52,9 +50,7 @@ class PactDocument(BaseModel):
     description: text(0, limits.MAX_DESCRIPTION_LENGTH) = ""
     clauses: Annotated[tuple[Clause, ...], Field(min_length=1, max_length=limits.MAX_CLAUSES)]
     pass_rule: PassRule
-    dispute_window_seconds: strict_int(
-        limits.MIN_DISPUTE_WINDOW_SECONDS, limits.MAX_DISPUTE_WINDOW_SECONDS
-    )
+    dispute_window_seconds: strict_int(limits.MIN_DISPUTE_WINDOW_SECONDS, limits.MAX_DISPUTE_WINDOW_SECONDS)
     escrow: EscrowTerms
 
     def normalized(self) -> dict[str, Any]:

@@ -48,4 +48,4 @@ def join_pointer(pointer: str, token: str | int) -> str:
 def _pointer_sort_key(error: PactError) -> tuple[tuple[int, int | str], ...]:
     # Numeric tokens sort numerically so /clauses/10 comes after /clauses/9.
     tokens = error.pointer.split("/")[1:] if error.pointer else []
-    return tuple((0, int(t)) if t.isdigit() else (1, t) for t in tokens)
+    return tuple((0, int(t)) if t.isascii() and t.isdigit() else (1, t) for t in tokens)

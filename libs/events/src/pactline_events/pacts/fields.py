@@ -69,9 +69,7 @@ def _unique(items: tuple[T, ...]) -> tuple[T, ...]:
     seen: set[T] = set()
     for item in items:
         if item in seen:
-            raise PydanticCustomError(
-                "duplicate_item", "{item} is listed twice", {"item": repr(item)}
-            )
+            raise PydanticCustomError("duplicate_item", "{item} is listed twice", {"item": repr(item)})
         seen.add(item)
     return items
 
@@ -145,9 +143,7 @@ JsonPointer = Annotated[
 ToolName = Annotated[
     str,
     Strict(),
-    StringConstraints(
-        min_length=1, max_length=limits.MAX_TOOL_NAME_LENGTH, pattern=TOOL_NAME_PATTERN
-    ),
+    StringConstraints(min_length=1, max_length=limits.MAX_TOOL_NAME_LENGTH, pattern=TOOL_NAME_PATTERN),
 ]
 RegexPattern = Annotated[
     str,

@@ -17,9 +17,7 @@ from pactline_events.pacts.fields import JSON_POINTER_PATTERN, SLUG_PATTERN, TOO
 from pactline_events.pacts.screening import DuplicateKeyDict, screen
 
 JSON_CONTENT_TYPES = frozenset({"application/json"})
-YAML_CONTENT_TYPES = frozenset(
-    {"application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml"}
-)
+YAML_CONTENT_TYPES = frozenset({"application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml"})
 
 _PATTERN_MESSAGES = {
     SLUG_PATTERN: "must be a slug: lowercase letters and digits in hyphen-separated groups, "
@@ -39,8 +37,7 @@ def parse_pact(raw: bytes | str, content_type: str) -> PactDocument:
             [
                 PactError(
                     "",
-                    f'unsupported content type "{content_type}"; use application/json, '
-                    "application/yaml or text/yaml",
+                    f'unsupported content type "{content_type}"; use application/json, application/yaml or text/yaml',
                 )
             ]
         )
@@ -57,9 +54,7 @@ def parse_pact(raw: bytes | str, content_type: str) -> PactDocument:
     try:
         text = encoded.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise PactInvalid(
-            [PactError("", f"document is not UTF-8 (invalid byte at offset {error.start})")]
-        ) from None
+        raise PactInvalid([PactError("", f"document is not UTF-8 (invalid byte at offset {error.start})")]) from None
     text = text.removeprefix("\ufeff")
     data = _load_json(text) if media_type in JSON_CONTENT_TYPES else _load_yaml(text)
     return validate_pact(data)
@@ -135,9 +130,7 @@ class _PactYamlLoader(yaml.SafeLoader):
             except TypeError:
                 continue  # unhashable key: the base constructor reports it
             if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
         return super().construct_mapping(node, deep=deep)
 
 

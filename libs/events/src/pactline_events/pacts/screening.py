@@ -63,9 +63,7 @@ def screen(data: Any) -> list[PactError]:
     return errors
 
 
-def _walk(
-    value: Any, pointer: str, depth: int, errors: list[PactError], *, measurement_scope: bool
-) -> None:
+def _walk(value: Any, pointer: str, depth: int, errors: list[PactError], *, measurement_scope: bool) -> None:
     if depth > limits.MAX_NESTING_DEPTH:
         errors.append(PactError(pointer, f"nested deeper than {limits.MAX_NESTING_DEPTH} levels"))
         return
@@ -76,8 +74,7 @@ def _walk(
             errors.append(
                 PactError(
                     pointer,
-                    f"string of {len(value)} characters is longer than the limit of "
-                    f"{limits.MAX_STRING_LENGTH}",
+                    f"string of {len(value)} characters is longer than the limit of {limits.MAX_STRING_LENGTH}",
                 )
             )
     elif isinstance(value, dict):
@@ -101,9 +98,7 @@ def _walk(
                 continue
             # A json_schema clause's schema is the operator's own data shape: a property
             # called "model" there describes the output, not how the pact is measured.
-            inner_scope = measurement_scope and not (
-                _is_clause_pointer(pointer) and key == "schema"
-            )
+            inner_scope = measurement_scope and not (_is_clause_pointer(pointer) and key == "schema")
             _walk(item, child, depth + 1, errors, measurement_scope=inner_scope)
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -133,21 +128,14 @@ def _screen_clause_kinds(data: dict[str, Any], errors: list[PactError]) -> None:
             continue
         pointer = f"/clauses/{index}/kind"
         if "kind" not in clause:
-            errors.append(
-                PactError(pointer, f"a clause needs a kind; known kinds: {_KNOWN_KINDS_TEXT}")
-            )
+            errors.append(PactError(pointer, f"a clause needs a kind; known kinds: {_KNOWN_KINDS_TEXT}"))
         elif not isinstance(clause["kind"], str):
-            errors.append(
-                PactError(
-                    pointer, f"clause kind must be a string; known kinds: {_KNOWN_KINDS_TEXT}"
-                )
-            )
+            errors.append(PactError(pointer, f"clause kind must be a string; known kinds: {_KNOWN_KINDS_TEXT}"))
         elif clause["kind"] not in KNOWN_CLAUSE_KINDS:
             errors.append(
                 PactError(
                     pointer,
-                    f'unknown clause kind "{clause["kind"][:100]}"; '
-                    f"known kinds: {_KNOWN_KINDS_TEXT}",
+                    f'unknown clause kind "{clause["kind"][:100]}"; known kinds: {_KNOWN_KINDS_TEXT}',
                 )
             )
 

@@ -1,0 +1,170 @@
+"""Agents and their pacts: operators register agents and publish pact versions; everyone reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from pactline_events import utc_now
+from pactline_events.pacts import PactInvalid, parse_pact
+from pactline_events.pacts import limits as pact_limits
+
+from .. import domain, store
+from ..domain import Agent, AlreadyDone, Caller, Scope, require_scope
+from ..errors import Conflict, Invalid, NotFound, TooLarge
+from .auth import authenticate, reader
+from .edge import PageParams, emit, new_id, pool
+from .models import ERROR_RESPONSES, AgentCreate, AgentOut, PactOut, PactVersionOut, Page
+from .route_class import RegistryRoute
+
+router = APIRouter(prefix="/v1", tags=["agents and pacts"], route_class=RegistryRoute, responses=ERROR_RESPONSES)
+
+
+def _ident() -> Any:
+    """A fresh Path() per parameter: FastAPI keeps the parameter name on the instance."""
+    return Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+
+
+_PACT_BODY = {
+    "required": True,
+    "description": f"A pact document (docs/pacts.md), JSON or YAML, at most {pact_limits.MAX_DOCUMENT_BYTES} bytes",
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/yaml": {"schema": {"type": "string"}},
+    },
+}
+
+
+@router.post("/agents", status_code=201, response_model=AgentOut, summary="Register an agent (operator)")
+async def register_agent(body: AgentCreate, request: Request, caller: Caller = Depends(authenticate)) -> AgentOut:
+    now = utc_now()
+    event = domain.register_agent(caller, new_id("agt"), body.name, body.model_family, body.operator_address)
+    agent = Agent(event.agent_id, event.name, event.operator_id, event.operator_address, event.model_family)
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await store.insert_agent(conn, agent, now)
+        await emit(conn, f"agent-{agent.agent_id}", event, now)
+    return AgentOut(**dict(row))
+
+
+@router.get("/agents", response_model=Page[AgentOut], summary="List agents")
+async def list_agents(
+    request: Request,
+    operator_id: str | None = Query(None, max_length=128),
+    page: PageParams = Depends(),
+    caller: Caller = Depends(reader),
+) -> Page:
+    async with pool(request).acquire() as conn:
+        rows = await store.page(conn, "agents", {"operator_id": operator_id}, page.after, page.limit)
+    return Page(items=[AgentOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
+
+
+@router.get("/agents/{agent_id}", response_model=AgentOut, summary="One agent")
+async def get_agent(request: Request, agent_id: str = _ident(), caller: Caller = Depends(reader)) -> AgentOut:
+    row = await store.get_agent(pool(request), agent_id)
+    if row is None:
+        raise NotFound("agent", agent_id)
+    return AgentOut(**dict(row))
+
+
+async def _read_document(request: Request) -> bytes:
+    raw = await request.body()  # already read, within the request limit, by RegistryRoute
+    if len(raw) > pact_limits.MAX_DOCUMENT_BYTES:
+        raise TooLarge(
+            "pact_too_large", f"a pact document is at most {pact_limits.MAX_DOCUMENT_BYTES} bytes (JSON or YAML text)"
+        )
+    return raw
+
+
+@router.post(
+    "/agents/{agent_id}/pacts",
+    status_code=201,
+    response_model=PactVersionOut,
+    summary="Publish a pact version for an agent (its operator)",
+    description="201 with the new version; 200 when this exact version is already published (same hash). "
+    "A published version never changes: other content under a published version number is 409.",
+    openapi_extra={"requestBody": _PACT_BODY},
+    responses={200: {"model": PactVersionOut, "description": "Already published, unchanged"}},
+)
+async def publish_pact(
+    request: Request, response: Response, agent_id: str = _ident(), caller: Caller = Depends(authenticate)
+) -> PactVersionOut:
+    require_scope(caller, Scope.PACTS_WRITE)
+    agent_row = await store.get_agent(pool(request), agent_id)
+    if agent_row is None:
+        raise NotFound("agent", agent_id)
+    domain.require_operator_of(caller, store.agent_of(agent_row))  # before reading: strangers learn nothing
+    raw = await _read_document(request)
+    try:
+        document = parse_pact(raw, request.headers.get("content-type", "application/json"))
+    except PactInvalid:
+        raise
+    except ValueError as exc:
+        # pactline_events.pacts sorts error pointers with str.isdigit(), which accepts digits
+        # such as "¹" that int() refuses; until that is fixed the report is lost, not the 422.
+        raise Invalid("pact_invalid", f"the pact is invalid (its error report failed: {exc})") from None
+    now = utc_now()
+    async with pool(request).acquire() as conn, conn.transaction():
+        agent = store.agent_of(agent_row)  # agents never change once registered
+        pact = await store.lock_pact_by_name(conn, agent_id, document.name)
+        pact_id = pact["pact_id"] if pact else new_id("pct")
+        versions = await store.version_hashes(conn, pact_id) if pact else {}
+        decision = domain.publish_pact(caller, agent, document, pact_id, versions)
+        if isinstance(decision, AlreadyDone):
+            response.status_code = 200
+        else:
+            if pact is None and await store.insert_pact(conn, pact_id, agent, document.name, now) is None:
+                raise Conflict("pact_publish_raced", "the same pact was being published concurrently; retry")
+            await store.insert_version(conn, pact_id, document, decision.pact_hash, now)
+            await emit(conn, f"pact-{pact_id}", decision, now)
+        row = await store.get_version(conn, pact_id, document.version)
+    return _version_out(row)
+
+
+def _version_out(row) -> PactVersionOut:
+    return PactVersionOut(
+        pact_id=row["pact_id"],
+        name=row["name"],
+        agent_id=row["agent_id"],
+        operator_id=row["operator_id"],
+        version=row["version"],
+        pact_hash=row["pact_hash"],
+        document=json.loads(bytes(row["document"])),
+        published_at=row["published_at"],
+    )
+
+
+@router.get("/pacts", response_model=Page[PactOut], summary="List pacts")
+async def list_pacts(
+    request: Request,
+    agent_id: str | None = Query(None, max_length=128),
+    page: PageParams = Depends(),
+    caller: Caller = Depends(reader),
+) -> Page:
+    async with pool(request).acquire() as conn:
+        rows = await store.page(conn, "pacts", {"agent_id": agent_id}, page.after, page.limit)
+    return Page(items=[PactOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
+
+
+@router.get("/pacts/{pact_id}", response_model=PactOut, summary="One pact and its versions")
+async def get_pact(request: Request, pact_id: str = _ident(), caller: Caller = Depends(reader)) -> PactOut:
+    row = await store.get_pact(pool(request), pact_id)
+    if row is None:
+        raise NotFound("pact", pact_id)
+    return PactOut(**dict(row))
+
+
+@router.get(
+    "/pacts/{pact_id}/versions/{version}", response_model=PactVersionOut, summary="One published version, with its hash"
+)
+async def get_pact_version(
+    request: Request,
+    pact_id: str = _ident(),
+    version: int = Path(ge=1, le=pact_limits.MAX_VERSION),
+    caller: Caller = Depends(reader),
+) -> PactVersionOut:
+    row = await store.get_version(pool(request), pact_id, version)
+    if row is None:
+        raise NotFound("pact_version", f"{pact_id}@{version}")
+    return _version_out(row)

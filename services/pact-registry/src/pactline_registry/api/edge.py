@@ -1,0 +1,55 @@
+"""The IO edge of every command: fresh ids, the clock, the pool, and events into the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+from fastapi import Query, Request
+
+from pactline_events import Envelope, EventPayload, PendingEvent, new_event_id
+from pactline_messaging import outbox
+from pactline_messaging.correlation import correlation_id
+
+from .. import limits
+from ..errors import invalid_field
+
+PRODUCER = "pact-registry"
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{new_event_id().hex}"
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.service.pool
+
+
+async def emit(conn: asyncpg.Connection, stream_id: str, payload: EventPayload, now: datetime) -> Envelope:
+    cid = correlation_id.get()
+    pending = PendingEvent(
+        event_id=new_event_id(),
+        occurred_at=now,
+        stream_id=stream_id,
+        correlation_id=uuid.UUID(cid) if cid else uuid.uuid4(),
+        payload=payload,
+    )
+    return await outbox.append(conn, pending, producer=PRODUCER)
+
+
+class PageParams:
+    """``limit`` (1..200, default 50) and the opaque ``cursor`` from the previous page."""
+
+    def __init__(
+        self,
+        limit: int = Query(limits.DEFAULT_PAGE_SIZE, ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page"),
+        cursor: str | None = Query(None, max_length=20, description="next_cursor of the previous page"),
+    ) -> None:
+        if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+            raise invalid_field("cursor_invalid", "/cursor", "not a cursor this API returned")
+        self.limit = limit
+        self.after = int(cursor) if cursor else 0
+
+    def next_cursor(self, rows: list) -> str | None:
+        return str(rows[-1]["seq"]) if len(rows) == self.limit else None

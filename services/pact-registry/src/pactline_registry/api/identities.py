@@ -1,0 +1,124 @@
+"""Principals (operators, buyers, auditors, admins) and their API keys. Admins manage them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from pactline_events import utc_now
+
+from .. import keys, store
+from ..domain import ADDRESS_ROLES, ROLE_SCOPES, Caller, Role, Scope, require_scope
+from ..errors import Forbidden, Invalid, NotFound, invalid_field
+from .auth import authenticate, reader, registry_settings
+from .edge import PageParams, new_id, pool
+from .models import (
+    ERROR_RESPONSES,
+    KeyCreate,
+    KeyCreated,
+    KeyOut,
+    Me,
+    Page,
+    PrincipalCreate,
+    PrincipalCreated,
+    PrincipalOut,
+)
+from .route_class import RegistryRoute
+
+router = APIRouter(prefix="/v1", tags=["identities"], route_class=RegistryRoute, responses=ERROR_RESPONSES)
+
+
+def _scopes(role: Role, wanted: list[Scope] | None) -> list[str]:
+    allowed = ROLE_SCOPES[role]
+    if wanted is None:
+        return sorted(s.value for s in allowed)
+    extra = sorted(s.value for s in set(wanted) - allowed)
+    if extra:
+        raise invalid_field("scope_not_allowed", "/scopes", f"a {role} key cannot hold {', '.join(extra)}")
+    if not wanted:
+        raise invalid_field("scopes_empty", "/scopes", "give at least one scope, or omit scopes for all of the role's")
+    return sorted({s.value for s in wanted})
+
+
+def _key_out(row, secret: str | None = None) -> KeyOut:
+    fields = {k: row[k] for k in ("key_id", "principal_id", "scopes", "label", "created_at", "revoked_at")}
+    return KeyCreated(**fields, api_key=secret) if secret else KeyOut(**fields)
+
+
+@router.post(
+    "/principals",
+    status_code=201,
+    response_model=PrincipalCreated,
+    summary="Create a principal and its first key (admin)",
+)
+async def create_principal(
+    body: PrincipalCreate, request: Request, caller: Caller = Depends(authenticate)
+) -> PrincipalCreated:
+    require_scope(caller, Scope.ADMIN)
+    if body.role in ADDRESS_ROLES and body.address is None:
+        raise invalid_field("address_required", "/address", f"a {body.role} signs on chain and needs an EVM address")
+    scopes = _scopes(body.role, body.scopes)
+    new_key = keys.generate()
+    pepper = registry_settings(request).registry_key_pepper.get_secret_value()
+    now = utc_now()
+    async with pool(request).acquire() as conn, conn.transaction():
+        principal = await store.insert_principal(conn, new_id("prn"), body.role, body.name, body.address, now)
+        key = await store.insert_key(
+            conn,
+            new_key.key_id,
+            principal["principal_id"],
+            keys.hash_key(new_key.secret, pepper),
+            scopes,
+            body.label,
+            now,
+        )
+    return PrincipalCreated(principal=PrincipalOut(**dict(principal)), key=_key_out(key, new_key.secret))
+
+
+@router.get("/principals", response_model=Page[PrincipalOut], summary="List principals (admin, auditor)")
+async def list_principals(request: Request, page: PageParams = Depends(), caller: Caller = Depends(reader)) -> Page:
+    if caller.role not in (Role.ADMIN, Role.AUDITOR):
+        raise Forbidden("role_not_allowed", "only admins and auditors list principals")
+    async with pool(request).acquire() as conn:
+        rows = await store.page(conn, "principals", {}, page.after, page.limit)
+    return Page(items=[PrincipalOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
+
+
+@router.get("/me", response_model=Me, summary="The principal and scopes of the key in use")
+async def me(caller: Caller = Depends(authenticate)) -> Me:
+    return Me(principal_id=caller.principal_id, role=caller.role, address=caller.address, scopes=sorted(caller.scopes))
+
+
+@router.post("/keys", status_code=201, response_model=KeyCreated, summary="Create another key for a principal (admin)")
+async def create_key(body: KeyCreate, request: Request, caller: Caller = Depends(authenticate)) -> KeyOut:
+    require_scope(caller, Scope.ADMIN)
+    new_key = keys.generate()
+    pepper = registry_settings(request).registry_key_pepper.get_secret_value()
+    async with pool(request).acquire() as conn, conn.transaction():
+        principal = await store.get_principal(conn, body.principal_id)
+        if principal is None:
+            raise Invalid("principal_not_found", f"no principal with id {body.principal_id!r}")
+        scopes = _scopes(Role(principal["role"]), body.scopes)
+        row = await store.insert_key(
+            conn,
+            new_key.key_id,
+            body.principal_id,
+            keys.hash_key(new_key.secret, pepper),
+            scopes,
+            body.label,
+            utc_now(),
+        )
+    return _key_out(row, new_key.secret)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyOut, summary="Revoke a key (admin, or the key's own principal)")
+async def revoke_key(
+    request: Request, key_id: str = Path(min_length=1, max_length=64), caller: Caller = Depends(authenticate)
+) -> KeyOut:
+    async with pool(request).acquire() as conn, conn.transaction():
+        row = await store.get_key(conn, key_id)
+        if row is None:
+            raise NotFound("api_key", key_id)
+        if caller.role is not Role.ADMIN and row["principal_id"] != caller.principal_id:
+            raise Forbidden("not_key_owner", "only an admin or the key's own principal may revoke it")
+        row = await store.revoke_key(conn, key_id, utc_now())
+    return _key_out(row)

@@ -1,0 +1,362 @@
+"""Pure decisions of the registry: who may do what, and which event each accepted command emits.
+
+No IO here: callers load state, pass ids and ``now`` in, and store what comes back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pactline_events import AcceptedEscrow, AgentRegistered, PactAccepted, PactPublished, TaskCompleted, ToolCall
+from pactline_events.canonical import canonical_json
+from pactline_events.pacts import PactDocument, pact_hash
+from pactline_events.pacts import limits as pact_limits
+from pactline_events.registry_events import AcceptanceRevoked
+from pactline_events.types import EscrowMode, ModelFamily
+
+from . import limits
+from .errors import Conflict, FieldError, Forbidden, Invalid, TooLarge, invalid_field
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    BUYER = "buyer"
+    AUDITOR = "auditor"
+
+
+class Scope(StrEnum):
+    READ = "read"
+    ADMIN = "admin"  # principals and keys
+    AGENTS_WRITE = "agents:write"
+    PACTS_WRITE = "pacts:write"
+    ACCEPTANCES_WRITE = "acceptances:write"
+    TASKS_WRITE = "tasks:write"
+
+
+# The scopes a key of each role may hold; a key may be created with fewer.
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.ADMIN: frozenset({Scope.READ, Scope.ADMIN}),
+    Role.OPERATOR: frozenset({Scope.READ, Scope.AGENTS_WRITE, Scope.PACTS_WRITE, Scope.ACCEPTANCES_WRITE}),
+    Role.BUYER: frozenset({Scope.READ, Scope.ACCEPTANCES_WRITE, Scope.TASKS_WRITE}),
+    Role.AUDITOR: frozenset({Scope.READ}),
+}
+ADDRESS_ROLES = frozenset({Role.OPERATOR, Role.BUYER})  # they sign on chain, so they have an address
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated principal behind a request, with the scopes of the key it used."""
+
+    principal_id: str
+    role: Role
+    address: str | None
+    scopes: frozenset[Scope]
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    name: str
+    operator_id: str
+    operator_address: str
+    model_family: ModelFamily
+
+
+@dataclass(frozen=True)
+class PactVersion:
+    pact_id: str
+    version: int
+    agent_id: str
+    operator_id: str
+    pact_hash: str
+    document: PactDocument
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    acceptance_id: str
+    pact_id: str
+    agent_id: str
+    operator_id: str
+    buyer_id: str
+    mode: EscrowMode
+    price_per_task: int
+    pool_size: int | None
+    max_tasks: int | None
+    expires_at: datetime
+    revoked: bool
+    tasks_count: int
+
+
+@dataclass(frozen=True)
+class EscrowRequest:
+    mode: EscrowMode
+    price_per_task: int
+    pool_size: int | None
+    max_tasks: int | None
+    expires_in_seconds: int
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    idempotency_key: str
+    input: str
+    output: str
+    tool_calls: tuple[ToolCall, ...]
+    latency_ms: int
+    cost: int
+    tokens: int
+    reference: str | None
+    escrow_job_id: str | None
+
+    def digest(self) -> str:
+        """Fingerprint of the request, to tell a retry from a different task under the same key."""
+        fields = {
+            "input": self.input,
+            "output": self.output,
+            "tool_calls": [c.model_dump(mode="json") for c in self.tool_calls],
+            "latency_ms": self.latency_ms,
+            "cost": self.cost,
+            "tokens": self.tokens,
+            "reference": self.reference,
+            "escrow_job_id": self.escrow_job_id,
+        }
+        return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    task_id: str
+    request_digest: str
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The command repeats one already applied: answer with the existing resource, emit nothing."""
+
+    resource_id: str
+
+
+def require_scope(caller: Caller, scope: Scope) -> None:
+    if scope not in ROLE_SCOPES[caller.role]:
+        raise Forbidden("role_not_allowed", f"a {caller.role} cannot do this; it needs the {scope!r} scope")
+    if scope not in caller.scopes:
+        raise Forbidden("missing_scope", f"this API key lacks the {scope!r} scope")
+
+
+# Agents and pacts ---------------------------------------------------------------------------
+
+
+def register_agent(
+    caller: Caller, agent_id: str, name: str, model_family: ModelFamily, operator_address: str | None
+) -> AgentRegistered:
+    require_scope(caller, Scope.AGENTS_WRITE)
+    address = operator_address or caller.address
+    if address is None:  # pragma: no cover - operators always have an address
+        raise invalid_field("operator_address_required", "/operator_address", "the operator has no address; give one")
+    return AgentRegistered(
+        agent_id=agent_id,
+        name=name,
+        operator_id=caller.principal_id,
+        operator_address=address,
+        model_family=model_family,
+    )
+
+
+def require_operator_of(caller: Caller, agent: Agent) -> None:
+    require_scope(caller, Scope.PACTS_WRITE)
+    if agent.operator_id != caller.principal_id:
+        raise Forbidden("not_agent_operator", f"agent {agent.agent_id!r} belongs to another operator")
+
+
+def publish_pact(
+    caller: Caller, agent: Agent, document: PactDocument, pact_id: str, versions: dict[int, str]
+) -> PactPublished | AlreadyDone:
+    """``versions`` maps each published version of this agent's pact of that name to its hash."""
+    require_operator_of(caller, agent)
+    digest = pact_hash(document)
+    published = versions.get(document.version)
+    if published == digest:
+        return AlreadyDone(pact_id)
+    if published is not None:
+        raise Conflict(
+            "pact_version_immutable",
+            f"version {document.version} of pact {document.name!r} is already published with a different "
+            f"hash; published versions never change, publish version {max(versions) + 1} instead",
+            (FieldError("/version", "already published with different content"),),
+        )
+    if versions and document.version < max(versions):
+        raise Conflict(
+            "pact_version_not_newer",
+            f"version {document.version} is older than the latest published version {max(versions)}",
+            (FieldError("/version", f"must be greater than {max(versions)}"),),
+        )
+    return PactPublished(
+        pact_id=pact_id,
+        version=document.version,
+        agent_id=agent.agent_id,
+        operator_id=agent.operator_id,
+        pact_hash=digest,
+        document=document,
+    )
+
+
+# Acceptances ------------------------------------------------------------------------------
+
+
+def accept_pact(
+    caller: Caller, agent: Agent, pact: PactVersion, terms: EscrowRequest, acceptance_id: str, now: datetime
+) -> PactAccepted:
+    require_scope(caller, Scope.ACCEPTANCES_WRITE)
+    if caller.role is not Role.BUYER:
+        raise Forbidden("role_not_allowed", "only buyers accept pacts")
+    offer = pact.document.escrow
+    problems: list[FieldError] = []
+    if terms.mode.value not in offer.modes:
+        problems.append(FieldError("/escrow/mode", f"the pact offers {', '.join(offer.modes)} only"))
+    if terms.price_per_task < offer.min_task_price:
+        problems.append(FieldError("/escrow/price_per_task", f"below the pact's min_task_price {offer.min_task_price}"))
+    if terms.mode is EscrowMode.AGGREGATE:
+        if terms.pool_size is None:
+            problems.append(FieldError("/escrow/pool_size", "required in aggregate mode"))
+        else:
+            if terms.pool_size < terms.price_per_task:
+                problems.append(FieldError("/escrow/pool_size", "smaller than one task's price"))
+            if offer.max_pool_size is not None and terms.pool_size > offer.max_pool_size:
+                problems.append(
+                    FieldError("/escrow/pool_size", f"above the pact's max_pool_size {offer.max_pool_size}")
+                )
+    elif terms.pool_size is not None:
+        problems.append(FieldError("/escrow/pool_size", "only aggregate acceptances have a pool"))
+    max_expiry = offer.max_expiry_seconds or pact_limits.MAX_EXPIRY_SECONDS
+    if terms.expires_in_seconds > max_expiry:
+        problems.append(FieldError("/escrow/expires_in_seconds", f"above the pact's max_expiry_seconds {max_expiry}"))
+    if problems:
+        raise Invalid("escrow_terms_rejected", "the escrow terms are outside what the pact offers", tuple(problems))
+    assert caller.address is not None  # buyers always have one (ADDRESS_ROLES)
+    return PactAccepted(
+        acceptance_id=acceptance_id,
+        pact_id=pact.pact_id,
+        pact_version=pact.version,
+        pact_hash=pact.pact_hash,
+        document=pact.document,
+        agent_id=agent.agent_id,
+        agent_model_family=agent.model_family,
+        operator_id=agent.operator_id,
+        provider_address=agent.operator_address,
+        buyer_id=caller.principal_id,
+        buyer_address=caller.address,
+        escrow=AcceptedEscrow(
+            mode=terms.mode, price_per_task=terms.price_per_task, pool_size=terms.pool_size, max_tasks=terms.max_tasks
+        ),
+        accepted_at=now,
+        expires_at=now + timedelta(seconds=terms.expires_in_seconds),
+    )
+
+
+def revoke_acceptance(caller: Caller, acceptance: Acceptance, reason: str) -> AcceptanceRevoked:
+    """The buyer, the agent's operator or an admin may end an acceptance; no task is taken after."""
+    allowed = (
+        caller.role is Role.ADMIN
+        or (caller.role is Role.BUYER and caller.principal_id == acceptance.buyer_id)
+        or (caller.role is Role.OPERATOR and caller.principal_id == acceptance.operator_id)
+    )
+    require_scope(caller, Scope.ADMIN if caller.role is Role.ADMIN else Scope.ACCEPTANCES_WRITE)
+    if not allowed:
+        raise Forbidden(
+            "not_party", f"only the buyer, the agent's operator or an admin may revoke {acceptance.acceptance_id!r}"
+        )
+    if acceptance.revoked:
+        raise Conflict("acceptance_revoked", f"acceptance {acceptance.acceptance_id!r} is already revoked")
+    return AcceptanceRevoked(acceptance_id=acceptance.acceptance_id, revoked_by=caller.principal_id, reason=reason)
+
+
+# Tasks ------------------------------------------------------------------------------------
+
+
+def submit_task(
+    caller: Caller, acceptance: Acceptance, task: TaskRequest, previous: StoredTask | None, task_id: str, now: datetime
+) -> TaskCompleted | AlreadyDone:
+    """``previous`` is the task already stored under the same idempotency key, if any."""
+    require_scope(caller, Scope.TASKS_WRITE)
+    if caller.principal_id != acceptance.buyer_id:
+        raise Forbidden("not_acceptance_buyer", f"acceptance {acceptance.acceptance_id!r} belongs to another buyer")
+    if previous is not None:
+        if previous.request_digest == task.digest():
+            return AlreadyDone(previous.task_id)
+        raise Conflict(
+            "idempotency_key_reused",
+            f"idempotency key {task.idempotency_key!r} was used for task {previous.task_id!r} with a different body",
+            (FieldError("/idempotency_key", "already used with a different body"),),
+        )
+    if acceptance.revoked:
+        raise Conflict("acceptance_revoked", f"acceptance {acceptance.acceptance_id!r} was revoked")
+    if now >= acceptance.expires_at:
+        raise Conflict(
+            "acceptance_expired",
+            f"acceptance {acceptance.acceptance_id!r} expired at {acceptance.expires_at.isoformat()}",
+        )
+    if acceptance.max_tasks is not None and acceptance.tasks_count >= acceptance.max_tasks:
+        raise Conflict(
+            "acceptance_exhausted", f"all {acceptance.max_tasks} tasks (max_tasks) of the acceptance are used"
+        )
+    if acceptance.mode is EscrowMode.AGGREGATE:
+        assert acceptance.pool_size is not None
+        if (acceptance.tasks_count + 1) * acceptance.price_per_task > acceptance.pool_size:
+            raise Conflict(
+                "acceptance_pool_exhausted",
+                f"the pool of {acceptance.pool_size} pays for {acceptance.pool_size // acceptance.price_per_task} "
+                f"tasks at {acceptance.price_per_task} each, and all are used",
+            )
+        if task.escrow_job_id is not None:
+            raise invalid_field(
+                "escrow_job_id_forbidden",
+                "/escrow_job_id",
+                "aggregate acceptances draw from the pool; omit escrow_job_id",
+            )
+    elif task.escrow_job_id is None:
+        raise invalid_field(
+            "escrow_job_id_required", "/escrow_job_id", "per_task acceptances need the ERC-8183 job id the buyer funded"
+        )
+    _check_sizes(task)
+    event = TaskCompleted(
+        task_id=task_id,
+        acceptance_id=acceptance.acceptance_id,
+        pact_id=acceptance.pact_id,
+        agent_id=acceptance.agent_id,
+        input=task.input,
+        output=task.output,
+        tool_calls=task.tool_calls,
+        latency_ms=task.latency_ms,
+        cost=task.cost,
+        tokens=task.tokens,
+        reference=task.reference,
+        escrow_job_id=task.escrow_job_id,
+        idempotency_key=task.idempotency_key,
+        output_digest=hashlib.sha256(task.output.encode("utf-8", "surrogatepass")).hexdigest(),
+    )
+    size = len(canonical_json(event.model_dump(mode="json")))
+    if size > limits.MAX_TASK_EVENT_BYTES:
+        raise TooLarge(
+            "task_too_large", f"the task is {size} bytes as an event; the limit is {limits.MAX_TASK_EVENT_BYTES}"
+        )
+    return event
+
+
+def _check_sizes(task: TaskRequest) -> None:
+    bounds = (
+        ("/input", task.input, limits.MAX_TASK_INPUT_BYTES),
+        ("/output", task.output, limits.MAX_TASK_OUTPUT_BYTES),
+        ("/reference", task.reference or "", limits.MAX_TASK_REFERENCE_BYTES),
+    )
+    problems = tuple(
+        FieldError(pointer, f"{len(text.encode('utf-8', 'surrogatepass'))} bytes; the limit is {bound} bytes (UTF-8)")
+        for pointer, text, bound in bounds
+        if len(text.encode("utf-8", "surrogatepass")) > bound
+    )
+    if problems:
+        raise TooLarge("task_too_large", "the task is larger than the registry accepts", problems)

@@ -1,0 +1,24 @@
+"""Registry configuration from the environment: the shared service settings plus key handling."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from pactline_service import ServiceSettings
+
+
+class RegistrySettings(ServiceSettings):
+    """PACTLINE_REGISTRY_* secrets are SecretStr: never printed, logged or put in repr()."""
+
+    # A fresh deployment has no keys yet. Requests carrying exactly this secret act as the
+    # built-in admin "admin-bootstrap", which can create principals and their keys; unset
+    # (the default) disables it. Rotate it away once real admin keys exist.
+    registry_bootstrap_admin_key: SecretStr | None = Field(
+        None, description="Bootstrap admin API key (env PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY)"
+    )
+    # Keys are stored as HMAC-SHA256(pepper, key): a copy of the table alone is not enough to
+    # test guesses offline. Changing the pepper invalidates every stored key.
+    registry_key_pepper: SecretStr = Field(
+        SecretStr("pactline-local-pepper"),
+        description="HMAC pepper for API key hashes (env PACTLINE_REGISTRY_KEY_PEPPER)",
+    )

@@ -1,0 +1,100 @@
+"""Shared helpers of the registry tests (a uniquely named module: tests import it by name)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pactline_registry.settings import RegistrySettings
+
+BOOTSTRAP_KEY = "test-bootstrap-admin-key-0123456789"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
+OPERATOR_ADDRESS = "0x" + "11" * 20
+BUYER_ADDRESS = "0x" + "22" * 20
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclasses.dataclass
+class Registry:
+    """A running registry app and a client for it, with shortcuts that tell a story."""
+
+    app: Any
+    client: httpx.AsyncClient
+
+    @property
+    def service(self) -> Any:
+        return self.app.state.service
+
+    async def principal(self, role: str, name: str = "p", **extra: Any) -> tuple[str, str]:
+        """(principal_id, api_key) of a new principal created by the bootstrap admin."""
+        body: dict[str, Any] = {"role": role, "name": name, **extra}
+        if role in ("operator", "buyer") and "address" not in body:
+            body["address"] = OPERATOR_ADDRESS if role == "operator" else BUYER_ADDRESS
+        response = await self.client.post("/v1/principals", json=body, headers=auth(BOOTSTRAP_KEY))
+        assert response.status_code == 201, response.text
+        created = response.json()
+        return created["principal"]["principal_id"], created["key"]["api_key"]
+
+    async def agent(self, operator_key: str, family: str = "anthropic") -> str:
+        response = await self.client.post(
+            "/v1/agents", json={"name": "support-bot", "model_family": family}, headers=auth(operator_key)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["agent_id"]
+
+    async def publish(self, operator_key: str, agent_id: str, example: str = "customer-support.yaml") -> dict:
+        path = EXAMPLES / example
+        content_type = "application/json" if path.suffix == ".json" else "application/yaml"
+        response = await self.client.post(
+            f"/v1/agents/{agent_id}/pacts",
+            content=path.read_bytes(),
+            headers={**auth(operator_key), "Content-Type": content_type},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def accept(self, buyer_key: str, pact_id: str, **escrow: Any) -> dict:
+        terms = {"mode": "per_task", "price_per_task": 100_000, "expires_in_seconds": 86_400, **escrow}
+        response = await self.client.post(
+            "/v1/acceptances", json={"pact_id": pact_id, "escrow": terms}, headers=auth(buyer_key)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def counts(self) -> dict[str, int]:
+        from pactline_registry import store
+
+        async with self.service.pool.acquire() as conn:
+            return await store.row_counts(conn)
+
+
+def task_body(key: str = "task-1", job: str | None = "1", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "idempotency_key": key,
+        "input": "Where is my order #1234?",
+        "output": "Your order shipped yesterday; tracking: ZX12.",
+        "tool_calls": [{"name": "lookup_order", "arguments": {"order": 1234}}],
+        "latency_ms": 850,
+        "cost": 1200,
+        "tokens": 310,
+        **extra,
+    }
+    if job is not None:
+        body["escrow_job_id"] = job
+    return body
+
+
+def registry_settings(database_url: str, kafka: str) -> RegistrySettings:
+    return RegistrySettings(
+        database_url=database_url,
+        kafka_bootstrap=kafka,
+        registry_bootstrap_admin_key=BOOTSTRAP_KEY,
+        registry_key_pepper="test-pepper",
+        log_format="text",
+    )

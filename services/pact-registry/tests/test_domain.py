@@ -1,0 +1,155 @@
+"""Given/when/then tests of the pure decisions: no database, no broker, ids and time as inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pactline_events.pacts import pact_hash, parse_pact
+from pactline_events.types import EscrowMode, ModelFamily
+from pactline_registry import domain
+from pactline_registry.domain import (
+    ROLE_SCOPES,
+    Acceptance,
+    Agent,
+    AlreadyDone,
+    Caller,
+    EscrowRequest,
+    PactVersion,
+    Role,
+    StoredTask,
+    TaskRequest,
+)
+from pactline_registry.errors import Conflict, Forbidden, Invalid, TooLarge
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+OPERATOR = Caller("op-1", Role.OPERATOR, "0x" + "11" * 20, ROLE_SCOPES[Role.OPERATOR])
+BUYER = Caller("buyer-1", Role.BUYER, "0x" + "22" * 20, ROLE_SCOPES[Role.BUYER])
+AGENT = Agent("agt-1", "bot", "op-1", "0x" + "11" * 20, ModelFamily.OPENAI)
+SUPPORT = parse_pact((EXAMPLES / "customer-support.yaml").read_bytes(), "application/yaml")
+PACT = PactVersion("pct-1", SUPPORT.version, "agt-1", "op-1", pact_hash(SUPPORT), SUPPORT)
+
+
+def terms(**changes) -> EscrowRequest:
+    base = {"mode": EscrowMode.PER_TASK, "price_per_task": 100_000, "pool_size": None, "max_tasks": None}
+    return EscrowRequest(**{**base, "expires_in_seconds": 86_400, **changes})
+
+
+def acceptance(**changes) -> Acceptance:
+    base = {
+        "acceptance_id": "acc-1",
+        "pact_id": "pct-1",
+        "agent_id": "agt-1",
+        "operator_id": "op-1",
+        "buyer_id": "buyer-1",
+        "mode": EscrowMode.PER_TASK,
+        "price_per_task": 100_000,
+        "pool_size": None,
+        "max_tasks": None,
+        "expires_at": NOW + timedelta(days=1),
+        "revoked": False,
+        "tasks_count": 0,
+    }
+    return Acceptance(**{**base, **changes})
+
+
+def task(key: str = "k", job: str | None = "7", output: str = "ok") -> TaskRequest:
+    return TaskRequest(key, "in", output, (), 10, 5, 20, None, job)
+
+
+def test_accepting_embeds_the_pact_and_dates_the_expiry_from_now():
+    event = domain.accept_pact(BUYER, AGENT, PACT, terms(), "acc-1", NOW)
+    assert event.document == SUPPORT
+    assert event.expires_at == NOW + timedelta(days=1)
+    assert event.agent_model_family is ModelFamily.OPENAI
+    assert event.provider_address == AGENT.operator_address
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        ({"price_per_task": 49_999}, "/escrow/price_per_task"),
+        ({"mode": EscrowMode.AGGREGATE}, "/escrow/pool_size"),
+        ({"mode": EscrowMode.AGGREGATE, "pool_size": 5_000_000_001}, "/escrow/pool_size"),
+        ({"pool_size": 1_000_000}, "/escrow/pool_size"),
+        ({"expires_in_seconds": 2_592_001}, "/escrow/expires_in_seconds"),
+    ],
+)
+def test_terms_outside_the_offer_are_refused_at_their_field(change, pointer):
+    with pytest.raises(Invalid) as refused:
+        domain.accept_pact(BUYER, AGENT, PACT, terms(**change), "acc-1", NOW)
+    assert [f.pointer for f in refused.value.fields] == [pointer]
+
+
+def test_only_buyers_accept_and_only_the_operator_publishes():
+    with pytest.raises(Forbidden):
+        domain.accept_pact(OPERATOR, AGENT, PACT, terms(), "acc-1", NOW)
+    stranger = Caller("op-2", Role.OPERATOR, "0x" + "33" * 20, ROLE_SCOPES[Role.OPERATOR])
+    with pytest.raises(Forbidden):
+        domain.publish_pact(stranger, AGENT, SUPPORT, "pct-1", {})
+
+
+def test_publishing_is_idempotent_per_hash_and_versions_are_immutable():
+    first = domain.publish_pact(OPERATOR, AGENT, SUPPORT, "pct-1", {})
+    assert first.pact_hash == pact_hash(SUPPORT)
+    assert isinstance(
+        domain.publish_pact(OPERATOR, AGENT, SUPPORT, "pct-1", {SUPPORT.version: first.pact_hash}), AlreadyDone
+    )
+    with pytest.raises(Conflict, match="already published"):
+        domain.publish_pact(OPERATOR, AGENT, SUPPORT, "pct-1", {SUPPORT.version: "0" * 64})
+
+
+def test_a_task_is_taken_once_per_idempotency_key():
+    event = domain.submit_task(BUYER, acceptance(), task(), None, "tsk-1", NOW)
+    assert event.output_digest == "2689367b205c16ce32ed4200942b8b8b1e262dfc70d9bc9fbc77c49699a4f1df"
+    again = domain.submit_task(BUYER, acceptance(), task(), StoredTask("tsk-1", task().digest()), "tsk-2", NOW)
+    assert again == AlreadyDone("tsk-1")
+    with pytest.raises(Conflict, match="different body"):
+        domain.submit_task(
+            BUYER, acceptance(), task(output="other"), StoredTask("tsk-1", task().digest()), "tsk-2", NOW
+        )
+
+
+@pytest.mark.parametrize(
+    ("state", "code"),
+    [
+        ({"revoked": True}, "acceptance_revoked"),
+        ({"expires_at": NOW}, "acceptance_expired"),
+        ({"max_tasks": 3, "tasks_count": 3}, "acceptance_exhausted"),
+        ({"mode": EscrowMode.AGGREGATE, "pool_size": 250_000, "tasks_count": 2}, "acceptance_pool_exhausted"),
+    ],
+)
+def test_tasks_under_ended_acceptances_are_refused(state, code):
+    with pytest.raises(Conflict) as refused:
+        domain.submit_task(BUYER, acceptance(**state), task(), None, "tsk-1", NOW)
+    assert refused.value.code == code
+
+
+def test_escrow_job_is_required_per_task_and_forbidden_in_a_pool():
+    with pytest.raises(Invalid, match="job id"):
+        domain.submit_task(BUYER, acceptance(), task(job=None), None, "tsk-1", NOW)
+    pool = acceptance(mode=EscrowMode.AGGREGATE, pool_size=1_000_000)
+    with pytest.raises(Invalid, match="omit escrow_job_id"):
+        domain.submit_task(BUYER, pool, task(), None, "tsk-1", NOW)
+    assert domain.submit_task(BUYER, pool, task(job=None), None, "tsk-1", NOW).escrow_job_id is None
+
+
+def test_outputs_beyond_256_kib_are_too_large_and_other_buyers_are_refused():
+    with pytest.raises(TooLarge) as refused:
+        domain.submit_task(BUYER, acceptance(), task(output="x" * (256 * 1024 + 1)), None, "tsk-1", NOW)
+    assert refused.value.fields[0].pointer == "/output"
+    other = Caller("buyer-2", Role.BUYER, "0x" + "44" * 20, ROLE_SCOPES[Role.BUYER])
+    with pytest.raises(Forbidden):
+        domain.submit_task(other, acceptance(), task(), None, "tsk-1", NOW)
+
+
+def test_revocation_by_the_parties_only_and_once():
+    assert domain.revoke_acceptance(OPERATOR, acceptance(), "bye").revoked_by == "op-1"
+    auditor = Caller("aud-1", Role.AUDITOR, None, ROLE_SCOPES[Role.AUDITOR])
+    with pytest.raises(Forbidden):
+        domain.revoke_acceptance(auditor, acceptance(), "")
+    with pytest.raises(Conflict):
+        domain.revoke_acceptance(BUYER, acceptance(revoked=True), "")
