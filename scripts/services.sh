@@ -16,12 +16,22 @@ start() {
   export PACTLINE_DATABASE_URL="${PACTLINE_DATABASE_URL:-$(scripts/infra/postgres.sh url)}"
   export PACTLINE_KAFKA_BOOTSTRAP="${PACTLINE_KAFKA_BOOTSTRAP:-127.0.0.1:${PACTLINE_KAFKA_PORT:-19092}}"
   export PACTLINE_ETH_RPC_URL="${PACTLINE_ETH_RPC_URL:-http://127.0.0.1:${PACTLINE_ANVIL_PORT:-8545}}"
+  # A local-only bootstrap admin key for pact-registry, made once, readable by root only;
+  # `make demo` uses it to create the first principals. Never used outside this machine.
+  local admin_key_file="$DIR/bootstrap-admin.key"
+  if [[ ! -s "$admin_key_file" ]]; then
+    (umask 077; python3 -c 'import secrets; print("pl_bootstrap_" + secrets.token_urlsafe(32))' > "$admin_key_file")
+  fi
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
     if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
     [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
-    PACTLINE_HTTP_PORT=$port nohup uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
+    local extra=()
+    if [[ $name == registry && -z "${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-}" ]]; then
+      extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=$(cat "$admin_key_file")")
+    fi
+    PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
     echo $! > "$DIR/$name.pid"
     say "started $name on 127.0.0.1:$port (pid $!)"
   done

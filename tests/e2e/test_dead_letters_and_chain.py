@@ -13,7 +13,8 @@ from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
 from pactline_messaging import DeadLetterPublisher, EventConsumer
 from pactline_messaging import dead_letters as dl
-from topic_reader import read_stream, read_topic, start_group_at_end
+from pactline_messaging.log_reader import read_stream, read_topic
+from topic_reader import start_group_at_end
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra

@@ -7,33 +7,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from registry_testkit import BUYER_ADDRESS, OPERATOR_ADDRESS, auth, task_body
 
 from pactline_events import decode, verify_chain
 from pactline_events.pacts import pact_hash
-from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS, TopicSpec
+from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
+from pactline_messaging.log_reader import read_stream
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
-
-
-async def read_topic(kafka: str, topic: TopicSpec, key: str) -> list[bytes]:
-    """Values of every record of ``topic`` keyed ``key``, from offset 0 to the current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        out = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                out.extend(r.value for r in records if r.key == key.encode())
-        return out
-    finally:
-        await consumer.stop()
 
 
 async def test_the_whole_flow_reaches_kafka_in_order_with_valid_chains(registry, kafka_topics):
@@ -58,9 +40,9 @@ async def test_the_whole_flow_reaches_kafka_in_order_with_valid_chains(registry,
         what="the relay to publish the outbox",
     )
 
-    agent_events = await read_topic(kafka_topics, AGENTS, f"agent-{agent_id}")
-    pact_events = await read_topic(kafka_topics, PACTS, f"pact-{pact['pact_id']}")
-    acceptance_events = await read_topic(kafka_topics, ACCEPTANCES, f"acceptance-{acc_id}")
+    agent_events = await read_stream(kafka_topics, AGENTS, f"agent-{agent_id}")
+    pact_events = await read_stream(kafka_topics, PACTS, f"pact-{pact['pact_id']}")
+    acceptance_events = await read_stream(kafka_topics, ACCEPTANCES, f"acceptance-{acc_id}")
     heads = verify_chain(agent_events + pact_events + acceptance_events)
     assert {stream: head.seq for stream, head in heads.items()} == {
         f"agent-{agent_id}": 1,
