@@ -11,6 +11,23 @@ HOME_DIR="$PACTLINE_LOCAL/postgres"
 DATA="$HOME_DIR/data"
 LOG="$HOME_DIR/postgres.log"
 PIDFILE="$DATA/postmaster.pid"
+
+# The server runs as the `postgres` OS user, who must be able to reach the data directory. A
+# checkout under a private folder (such as /root) is not reachable; the cluster then lives in a
+# folder of its own under /var/tmp, and .local/postgres/data links to it.
+place_data() {
+  mkdir -p "$HOME_DIR"
+  [[ $(id -u) -eq 0 ]] || return 0
+  chown postgres:postgres "$HOME_DIR"
+  if [[ -L "$DATA" ]] || ! runuser -u postgres -- test -w "$HOME_DIR"; then
+    local outside="/var/tmp/pactline-postgres-$(echo -n "$ROOT" | sha256sum | cut -c1-12)"
+    mkdir -p "$outside"; chown postgres:postgres "$outside"; chmod 700 "$outside"
+    [[ -L "$DATA" ]] || ln -s "$outside/data" "$DATA"
+    LOG="$outside/postgres.log"
+    DATA_REAL="$outside/data"
+  fi
+}
+DATA_REAL="$DATA"
 DB_USER=pactline
 DB_NAME=pactline
 # Local throwaway cluster only; any real server's credentials come from PACTLINE_DATABASE_URL.
@@ -44,21 +61,20 @@ start() {
   if [[ -n "${PACTLINE_DATABASE_URL:-}" ]]; then say "using existing server from PACTLINE_DATABASE_URL"; return; fi
   install
   local bin; bin=$(bindir)
+  place_data
   if pg_pid_alive; then say "already running (pid $(head -1 "$PIDFILE")) on 127.0.0.1:$PORT"; return; fi
-  mkdir -p "$HOME_DIR"
-  if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$HOME_DIR"; fi
   if [[ ! -f "$DATA/PG_VERSION" ]]; then
-    say "initialising cluster in $DATA"
+    say "initialising cluster in $DATA_REAL"
     local pwfile; pwfile=$(mktemp); echo "$DB_PASSWORD" > "$pwfile"; chmod 644 "$pwfile"
-    as_postgres "$bin/initdb" -D "$DATA" -U "$DB_USER" --pwfile="$pwfile" \
+    as_postgres "$bin/initdb" -D "$DATA_REAL" -U "$DB_USER" --pwfile="$pwfile" \
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$pwfile"
   fi
   if port_open 127.0.0.1 "$PORT"; then die "port $PORT is taken by another process"; fi
   say "starting on 127.0.0.1:$PORT (log: $LOG)"
   touch "$LOG"; [[ $(id -u) -eq 0 ]] && chown postgres:postgres "$LOG"
-  as_postgres "$bin/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
-    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DATA -c max_connections=200 -c fsync=on" start >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$DATA_REAL" -l "$LOG" -w -t 60 \
+    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$DATA_REAL -c max_connections=200" start >/dev/null
   PGPASSWORD="$DB_PASSWORD" wait_until 30 "PostgreSQL" \
     "$bin/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres
   if ! PGPASSWORD="$DB_PASSWORD" psql -qtA -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres \
@@ -71,7 +87,8 @@ start() {
 stop() {
   [[ -n "${PACTLINE_DATABASE_URL:-}" ]] && return
   local bin; bin=$(bindir) || return 0
-  if pg_pid_alive; then say "stopping pid $(head -1 "$PIDFILE")"; as_postgres "$bin/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; fi
+  place_data
+  if pg_pid_alive; then say "stopping pid $(head -1 "$PIDFILE")"; as_postgres "$bin/pg_ctl" -D "$DATA_REAL" -m fast -w stop >/dev/null; fi
 }
 
 case "${1:-}" in
