@@ -22,14 +22,19 @@ start() {
   if [[ ! -s "$admin_key_file" ]]; then
     (umask 077; python3 -c 'import secrets; print("pl_bootstrap_" + secrets.token_urlsafe(32))' > "$admin_key_file")
   fi
+  local pepper_file="$DIR/key-pepper"
+  if [[ ! -s "$pepper_file" ]]; then
+    (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$pepper_file")
+  fi
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
     if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
     [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
     local extra=()
-    if [[ $name == registry && -z "${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-}" ]]; then
-      extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=$(cat "$admin_key_file")")
+    if [[ $name == registry ]]; then
+      extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
+                 "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
     fi
     PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
     echo $! > "$DIR/$name.pid"

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from pactline_events import ALL_TOPICS
+from pactline_registry.settings import RegistrySettings
 from pactline_service import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,9 +58,11 @@ def test_every_compose_service_built_from_the_repo_exists_with_an_entry_point():
 
 
 def test_compose_passes_only_settings_the_services_read():
-    known = {f"PACTLINE_{field.upper()}" for field in ServiceSettings.model_fields}
+    shared = {f"PACTLINE_{field.upper()}" for field in ServiceSettings.model_fields}
+    registry = {f"PACTLINE_{field.upper()}" for field in RegistrySettings.model_fields}
     for name, svc in compose()["services"].items():
         env = svc.get("environment", {})
+        known = registry if name == "pact-registry" else shared
         unknown = {k for k in env if k.startswith("PACTLINE_")} - known
         assert not unknown, f"{name} sets {unknown}, which no setting reads"
 

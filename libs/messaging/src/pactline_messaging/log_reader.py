@@ -35,4 +35,3 @@ async def read_topic(kafka: str, topic: TopicSpec, keep: Callable[[ConsumerRecor
 async def read_stream(kafka: str, topic: TopicSpec, stream_id: str) -> list[bytes]:
     """The raw events of one stream (the Kafka key is the stream id), in log order."""
     return [r.value for r in await read_topic(kafka, topic, lambda r: r.key == stream_id.encode())]
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,11 +12,18 @@ from pactline_service import Service, ServiceSpec, build_app
 from .api import ROUTERS
 from .settings import RegistrySettings
 
+log = logging.getLogger(__name__)
+
 
 async def _setup(service: Service) -> None:
     # `serve` and tests may hand in plain ServiceSettings; the registry needs its own fields.
     if not isinstance(service.settings, RegistrySettings):
         service.settings = RegistrySettings()
+    if service.settings.uses_local_pepper:
+        log.warning(
+            "PACTLINE_REGISTRY_KEY_PEPPER is not set: API key hashes use the public local pepper; "
+            "set a random secret before this registry holds real keys"
+        )
 
 
 SPEC = ServiceSpec(

@@ -6,6 +6,10 @@ from pydantic import Field, SecretStr
 
 from pactline_service import ServiceSettings
 
+# Only for tests and a throwaway local stack; any real deployment sets its own pepper (the
+# service warns at start-up when it runs on this one).
+LOCAL_PEPPER = "pactline-local-pepper"
+
 
 class RegistrySettings(ServiceSettings):
     """PACTLINE_REGISTRY_* secrets are SecretStr: never printed, logged or put in repr()."""
@@ -19,6 +23,10 @@ class RegistrySettings(ServiceSettings):
     # Keys are stored as HMAC-SHA256(pepper, key): a copy of the table alone is not enough to
     # test guesses offline. Changing the pepper invalidates every stored key.
     registry_key_pepper: SecretStr = Field(
-        SecretStr("pactline-local-pepper"),
+        SecretStr(LOCAL_PEPPER),
         description="HMAC pepper for API key hashes (env PACTLINE_REGISTRY_KEY_PEPPER)",
     )
+
+    @property
+    def uses_local_pepper(self) -> bool:
+        return self.registry_key_pepper.get_secret_value() == LOCAL_PEPPER
