@@ -6,12 +6,13 @@ chain of a stream never fork, even with several replicas writing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import asyncpg
 from opentelemetry import propagate
 
-from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, event_hash, topic_for
+from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, topic_for
 
 NOTIFY_CHANNEL = "pactline_outbox"
 
@@ -23,13 +24,13 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
     """
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the state change's transaction")
-    await conn.execute(
-        "INSERT INTO event_streams (stream_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+    # One round trip takes (and locks, through the no-op update) the stream head...
+    head = await conn.fetchrow(
+        """INSERT INTO event_streams (stream_id, last_seq, last_hash) VALUES ($1, 0, $2)
+           ON CONFLICT (stream_id) DO UPDATE SET last_seq = event_streams.last_seq
+           RETURNING last_seq, last_hash""",
         pending.stream_id,
         GENESIS_HASH,
-    )
-    head = await conn.fetchrow(
-        "SELECT last_seq, last_hash FROM event_streams WHERE stream_id = $1 FOR UPDATE", pending.stream_id
     )
     envelope = pending.seal(producer=producer, stream_seq=head["last_seq"] + 1, prev_hash=head["last_hash"])
     value = encode(envelope)
@@ -40,15 +41,16 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
         "content-type": "application/json",
     }
     propagate.inject(headers)  # trace context travels to consumers in Kafka headers
+    # ...and one more moves it, queues the event and wakes the relay. The notification is
+    # delivered at commit only, so the relay never wakes for a rolled-back event.
     await conn.execute(
-        "UPDATE event_streams SET last_seq = $2, last_hash = $3 WHERE stream_id = $1",
-        pending.stream_id,
-        envelope.stream_seq,
-        event_hash(envelope),
-    )
-    await conn.execute(
-        """INSERT INTO outbox (event_id, event_type, stream_id, stream_seq, topic, value, headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
+        """WITH moved AS (
+               UPDATE event_streams SET last_seq = $4, last_hash = $8 WHERE stream_id = $3
+           ), queued AS (
+               INSERT INTO outbox (event_id, event_type, stream_id, stream_seq, topic, value, headers)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+           )
+           SELECT pg_notify($9, '')""",
         envelope.event_id,
         envelope.event_type,
         envelope.stream_id,
@@ -56,7 +58,7 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
         topic_for(envelope.event_type),
         value,
         json.dumps(headers),
+        hashlib.sha256(value).hexdigest(),
+        NOTIFY_CHANNEL,
     )
-    # Delivered at commit only, so the relay never wakes for a rolled-back event.
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
     return envelope
