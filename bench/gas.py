@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from datetime import UTC, datetime
 
@@ -23,6 +22,7 @@ from pactline_escrow.artifacts import load_artifact
 from pactline_escrow.chain import Signer, connect
 from pactline_escrow.deploy import deploy, deploy_contract
 from pactline_escrow.merkle import VerdictBatch, VerdictLeaf, VerdictOutcome
+from pactline_messaging import endpoints
 
 PRICE = 50_000  # 0.05 USDC per task
 BATCH_SIZES = (1, 10, 100, 1000)
@@ -98,7 +98,7 @@ async def floor_components(w3: AsyncWeb3, admin: Signer, buyer, provider) -> dic
 
 
 async def main() -> dict[str, object]:
-    w3 = connect(os.environ.get("PACTLINE_ETH_RPC_URL", "http://127.0.0.1:8545"))
+    w3 = connect(endpoints.eth_rpc_url())
     admin_account, b, p, e = [await funded_account(w3) for _ in range(4)]
     admin = Signer(w3, admin_account)
     deployment = await deploy(w3, admin_account)

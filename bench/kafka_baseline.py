@@ -19,7 +19,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-BOOTSTRAP = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+from pactline_messaging import endpoints
+
+BOOTSTRAP = endpoints.kafka_bootstrap()
 EVENTS = int(os.environ.get("PACTLINE_BENCH_EVENTS", "20000"))
 EVENT_BYTES = 1024
 TOPIC = "pactline.bench.raw-baseline"

@@ -22,13 +22,18 @@ from faststream.kafka import KafkaBroker
 
 from pactline_events import AgentRegistered, Envelope, PendingEvent, new_event_id, utc_now
 from pactline_events.topics import AGENTS
-from pactline_messaging import DeadLetterPublisher, EventConsumer, OutboxRelay, idempotent_producer, open_pool, outbox
-
-BOOTSTRAP = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}")
-DATABASE_URL = os.environ.get(
-    "PACTLINE_DATABASE_URL",
-    f"postgresql://pactline:pactline-local@127.0.0.1:{os.environ.get('PACTLINE_PG_PORT', '15432')}/pactline",
+from pactline_messaging import (
+    DeadLetterPublisher,
+    EventConsumer,
+    OutboxRelay,
+    endpoints,
+    idempotent_producer,
+    open_pool,
+    outbox,
 )
+
+BOOTSTRAP = endpoints.kafka_bootstrap()
+DATABASE_URL = endpoints.database_url()
 EVENTS = int(os.environ.get("PACTLINE_BENCH_PIPELINE_EVENTS", "3000"))
 BATCH = 50  # events per producing transaction
 RESULTS = Path(__file__).resolve().parents[1] / ".local" / "bench"

@@ -18,6 +18,7 @@ import httpx
 from pactline_cli.registry_client import RegistryClient, RegistryRequestFailed
 from pactline_events import decode, verify_chain
 from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
+from pactline_messaging import endpoints
 from pactline_messaging.log_reader import read_stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +33,9 @@ def step(text: str) -> None:
 
 
 def show_stack() -> int:
-    kafka = kafka_bootstrap()
-    rpc = os.environ.get("PACTLINE_ETH_RPC_URL", f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}")
-    local_pg = f"127.0.0.1:{os.environ.get('PACTLINE_PG_PORT', '15432')}"
+    kafka = endpoints.kafka_bootstrap()
+    rpc = endpoints.eth_rpc_url()
+    local_pg = endpoints.local_database_url().rsplit("@", 1)[1]
     chain = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=5)
     print("Pactline local stack")
     print(f"  Kafka (KRaft)  {kafka}")
@@ -55,10 +56,6 @@ def show_stack() -> int:
         print(f"  {name:<15}{url:<26}{checks.get('database', '?'):<10}{checks.get('broker', '?'):<10}{state}")
     print()
     return failures
-
-
-def kafka_bootstrap() -> str:
-    return os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}")
 
 
 def registry_scenario() -> dict[str, str]:
@@ -111,7 +108,7 @@ async def read_back(streams: dict[str, str]) -> None:
     topics = {"agent": AGENTS, "pact": PACTS, "acceptance": ACCEPTANCES}
     for kind, stream in streams.items():
         for _ in range(50):  # the outbox relay publishes within moments of the commit
-            raw = await read_stream(kafka_bootstrap(), topics[kind], stream)
+            raw = await read_stream(endpoints.kafka_bootstrap(), topics[kind], stream)
             if raw and (kind != "acceptance" or len(raw) >= 2):
                 break
             await asyncio.sleep(0.2)

@@ -15,6 +15,7 @@ from pactline_escrow import settings
 from pactline_escrow.chain import account_from_key, connect
 from pactline_escrow.deploy import deploy
 from pactline_escrow.deployment import Deployment, DeploymentMissing
+from pactline_messaging import endpoints
 
 LOCAL_CHAIN_ID = 31337
 # anvil's account 0 from its public test mnemonic: worthless anywhere but a local dev chain.
@@ -22,8 +23,7 @@ ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 
 
 async def ensure() -> int:
-    rpc = os.environ.get("PACTLINE_ETH_RPC_URL", f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}")
-    w3 = connect(rpc)
+    w3 = connect(endpoints.eth_rpc_url())
     try:
         chain_id = await w3.eth.chain_id
         path = settings.deployment_file()

@@ -13,10 +13,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from pactline_messaging import endpoints
+
 ROOT = Path(__file__).resolve().parents[2]
-# The local processes' ports follow the same variables the scripts read.
-LOCAL_KAFKA = f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}"
-LOCAL_ANVIL = f"http://127.0.0.1:{os.environ.get('PACTLINE_ANVIL_PORT', '8545')}"
 
 
 def docker_answers() -> bool:
@@ -53,7 +52,7 @@ def kafka() -> Iterator[str]:
             yield container.get_bootstrap_server()
     else:
         _script("kafka")
-        yield LOCAL_KAFKA
+        yield endpoints.local_kafka()
 
 
 @contextlib.contextmanager
@@ -88,4 +87,4 @@ def anvil() -> Iterator[str]:
             yield f"http://{container.get_container_host_ip()}:{container.get_exposed_port(8545)}"
     else:
         _script("anvil")
-        yield LOCAL_ANVIL
+        yield endpoints.local_eth_rpc_url()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from pactline_events import ALL_TOPICS
 
+from .endpoints import kafka_bootstrap
 from .kafka_clients import ensure_topics
 
 
 def main() -> None:
-    local = f"127.0.0.1:{os.environ.get('PACTLINE_KAFKA_PORT', '19092')}"
-    bootstrap = os.environ.get("PACTLINE_KAFKA_BOOTSTRAP", local)
+    bootstrap = kafka_bootstrap()
     created = asyncio.run(ensure_topics(bootstrap))
     print(f"topics on {bootstrap}: {len(created)} created, {len(ALL_TOPICS) - len(created)} already present")
 

@@ -1,4 +1,5 @@
-"""Configuration from the environment (PACTLINE_*), with local defaults that match `make up`."""
+"""Configuration from the environment (PACTLINE_*), with local defaults that match `make up`
+(pactline_messaging.endpoints)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-LOCAL_DATABASE_URL = "postgresql://pactline:pactline-local@127.0.0.1:15432/pactline"
+from pactline_messaging import endpoints
 
 
 class ServiceSettings(BaseSettings):
@@ -15,10 +16,12 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore")
 
-    kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    kafka_bootstrap: str = Field(default_factory=endpoints.local_kafka, description="Kafka bootstrap servers")
     # A secret: the URL carries the password. Never logged.
-    database_url: SecretStr = Field(SecretStr(LOCAL_DATABASE_URL), description="PostgreSQL URL")
-    eth_rpc_url: str = Field("http://127.0.0.1:8545", description="EVM JSON-RPC endpoint")
+    database_url: SecretStr = Field(
+        default_factory=lambda: SecretStr(endpoints.local_database_url()), description="PostgreSQL URL"
+    )
+    eth_rpc_url: str = Field(default_factory=endpoints.local_eth_rpc_url, description="EVM JSON-RPC endpoint")
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(None, ge=1, le=65535, description="Defaults to the service's own port")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
