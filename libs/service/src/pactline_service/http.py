@@ -62,12 +62,13 @@ def install_http_middleware(app: FastAPI, service: str) -> None:
         token = correlation_id.set(cid)
         started = time.perf_counter()
         try:
-            with tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER):
+            with tracer.start_as_current_span(request.method, kind=trace.SpanKind.SERVER) as span:
                 response = await call_next(request)
+                # Named by route template, not raw path, so ids do not explode span names.
+                path = getattr(request.scope.get("route"), "path", "unmatched")
+                span.update_name(f"{request.method} {path}")
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
         HTTP_LATENCY.labels(service, path).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
         response.headers["x-correlation-id"] = cid

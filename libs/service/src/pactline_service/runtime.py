@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
@@ -120,15 +121,9 @@ async def _retrying(what: str, start: Callable[[], Awaitable[Any]], attempts: in
     for attempt in range(1, attempts + 1):
         try:
             return await start()
-        except (OSError, asyncpg.PostgresError, ConnectionError) as exc:
+        except (OSError, asyncpg.PostgresError, KafkaError) as exc:
             if attempt == attempts:
                 raise
             log.warning("%s not reachable (%s); retry %d/%d", what, exc, attempt, attempts)
             await asyncio.sleep(min(0.5 * attempt, 5.0))
-        except Exception as exc:
-            if type(exc).__module__.startswith("aiokafka") and attempt < attempts:
-                log.warning("%s not reachable (%s); retry %d/%d", what, exc, attempt, attempts)
-                await asyncio.sleep(min(0.5 * attempt, 5.0))
-                continue
-            raise
     raise AssertionError("unreachable")
