@@ -112,7 +112,7 @@ async def read_back(streams: dict[str, str]) -> None:
             if raw and (kind != "acceptance" or len(raw) >= 2):
                 break
             await asyncio.sleep(0.2)
-        heads = verify_chain(raw)
+        heads = verify_chain(raw).heads
         events = ", ".join(f"{decode(r).event_type}#{decode(r).stream_seq}" for r in raw)
         print(f"    {stream}: {events}  (chain ok, head {heads[stream].hash[:16]}...)")
 

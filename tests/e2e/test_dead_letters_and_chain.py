@@ -81,7 +81,7 @@ async def test_hash_chain_from_the_broker_verifies_and_detects_tampering(produci
 
     raw = await read_stream(kafka_topics, AGENTS, stream)
     assert len(raw) == 4
-    heads = verify_chain(raw)
+    heads = verify_chain(raw).heads
     assert heads[stream].seq == 4
 
     import json
@@ -96,3 +96,20 @@ async def test_hash_chain_from_the_broker_verifies_and_detects_tampering(produci
 
     with pytest.raises(ChainBroken, match="missing"):
         verify_chain(raw[:1] + raw[2:])
+
+
+async def test_chain_read_back_after_a_relay_double_publish_counts_the_redelivery(producing_service, kafka_topics):
+    """The relay is at-least-once: the same bytes twice in the log are a redelivery, not a fork."""
+    svc = producing_service
+    stream = f"{svc.prefix}agent-redelivered"
+    first = await svc.register_agent(1, stream=stream)
+    await svc.register_agent(2, stream=stream)
+    assert await svc.publish() == 2
+    await svc.pool.execute("UPDATE outbox SET published_at = NULL WHERE event_id = $1", first.event_id)
+    assert await svc.publish() == 1  # what a relay that crashed before stamping sends again
+
+    raw = await read_stream(kafka_topics, AGENTS, stream)
+    assert len(raw) == 3
+    assert raw[2] == raw[0]
+    verifier = verify_chain(raw)
+    assert (verifier.heads[stream].seq, verifier.verified, verifier.redeliveries) == (2, 2, 1)

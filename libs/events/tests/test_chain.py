@@ -12,7 +12,7 @@ from pactline_events import ChainBroken, canonical_json, verify_chain
 
 def test_intact_streams_verify_and_report_heads():
     log = stream("agent-a", 4) + stream("agent-b", 2, start=100)
-    heads = verify_chain(log)
+    heads = verify_chain(log).heads
     assert heads["agent-a"].seq == 4
     assert heads["agent-b"].seq == 2
 
@@ -54,7 +54,27 @@ def test_re_encoded_bytes_are_detected():
         verify_chain(log)
 
 
-def test_duplicate_event_is_detected():
+def test_exact_redelivery_is_skipped_and_counted_not_taken_for_tampering():
+    log = stream("agent-a", 3)
+    # The relay publishes at least once: a whole batch may appear again, after its successors.
+    verifier = verify_chain([log[0], log[0], log[1], log[2], log[0], log[1], log[2]])
+    assert verifier.heads["agent-a"].seq == 3
+    assert verifier.verified == 3
+    assert verifier.redeliveries == 4
+
+
+def test_a_different_event_at_a_used_position_is_a_fork():
     log = stream("agent-a", 2)
-    with pytest.raises(ChainBroken, match="duplicate"):
-        verify_chain([log[0], log[0], log[1]])
+    forked = json.loads(log[0])
+    forked["payload"]["name"] = "a rival first event"
+    with pytest.raises(ChainBroken, match="fork") as info:
+        verify_chain([log[0], log[1], canonical_json(forked)])
+    assert info.value.stream_seq == 1
+
+
+def test_an_event_with_a_new_id_replaying_an_old_position_is_a_fork():
+    log = stream("agent-a", 2)
+    copy = json.loads(log[1])
+    copy["event_id"] = "01900000-0000-7000-8000-0000000000ff"
+    with pytest.raises(ChainBroken, match="fork"):
+        verify_chain([log[0], log[1], canonical_json(copy)])

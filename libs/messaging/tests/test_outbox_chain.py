@@ -37,7 +37,7 @@ async def test_streams_get_consecutive_seqs_and_a_valid_chain(database_url, db_s
                     await outbox.append(conn, pending(stream, n), producer="test")
         rows = await pool.fetch("SELECT value FROM outbox ORDER BY id")
         raw = [bytes(r["value"]) for r in rows]
-        heads = verify_chain(raw)
+        heads = verify_chain(raw).heads
         assert {s: h.seq for s, h in heads.items()} == {"agent-a": 3, "agent-b": 3}
         assert [decode(r).stream_seq for r in raw] == [1, 1, 2, 2, 3, 3]
     finally:
@@ -61,6 +61,6 @@ async def test_a_rolled_back_append_leaves_no_event_and_no_gap(database_url, db_
             await outbox.append(conn, pending("agent-a", 2), producer="test")
         raw = [bytes(r["value"]) for r in await pool.fetch("SELECT value FROM outbox ORDER BY id")]
         assert [decode(r).payload.name for r in raw] == ["agent 0", "agent 2"]
-        assert verify_chain(raw)["agent-a"].seq == 2
+        assert verify_chain(raw).heads["agent-a"].seq == 2
     finally:
         await pool.close()

@@ -43,7 +43,7 @@ async def test_the_whole_flow_reaches_kafka_in_order_with_valid_chains(registry,
     agent_events = await read_stream(kafka_topics, AGENTS, f"agent-{agent_id}")
     pact_events = await read_stream(kafka_topics, PACTS, f"pact-{pact['pact_id']}")
     acceptance_events = await read_stream(kafka_topics, ACCEPTANCES, f"acceptance-{acc_id}")
-    heads = verify_chain(agent_events + pact_events + acceptance_events)
+    heads = verify_chain(agent_events + pact_events + acceptance_events).heads
     assert {stream: head.seq for stream, head in heads.items()} == {
         f"agent-{agent_id}": 1,
         f"pact-{pact['pact_id']}": 1,

@@ -1,16 +1,23 @@
 """Canonical JSON: the one byte form of anything Pactline hashes, signs or replays.
 
-Rules (documented in docs/events.md so any language can reproduce them): UTF-8, object keys
-sorted by code point, no insignificant whitespace, no floats anywhere (money is integer minor
-units, ratios are decimal strings), non-ASCII characters emitted as-is (not \\u-escaped).
+The form is RFC 8785, the JSON Canonicalization Scheme (JCS): UTF-8, no insignificant
+whitespace, object keys sorted by their UTF-16 code units, strings with the minimal escapes,
+numbers in their ECMAScript form. On top of JCS Pactline allows no floats at all (money is
+integer minor units, ratios are decimal strings) and no integer outside the range a JSON
+reader holds exactly (|n| < 2**53), so that every language that implements JCS computes the
+same bytes and the same SHA-256. docs/events.md states the rule.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import rfc8785
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer every JSON reader holds exactly (an IEEE 754 double's 53-bit mantissa)."""
 
 
 class FloatNotAllowed(TypeError):
@@ -22,28 +29,49 @@ class FloatNotAllowed(TypeError):
         self.value = value
 
 
-def _check(value: Any, path: str) -> None:
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return
+class IntegerOutOfRange(ValueError):
+    """An integer beyond +-(2**53 - 1): JCS readers in other languages would round it."""
+
+    def __init__(self, path: str, value: int) -> None:
+        super().__init__(
+            f"integer {value} at {path or '/'} is outside +-(2**53 - 1); send large values (uint256) as decimal strings"
+        )
+        self.path = path
+        self.value = value
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _check(value: Any, path: str) -> Any:
+    """Refuse what JCS-in-every-language cannot agree on; return plain JSON data (lists, dicts)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise IntegerOutOfRange(path, value)
+        return value
     if isinstance(value, float):
         raise FloatNotAllowed(path, value)
     if isinstance(value, Mapping):
+        plain: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"non-string key {key!r} at {path or '/'}")
-            _check(item, f"{path}/{key.replace('~', '~0').replace('/', '~1')}")
-        return
-    if isinstance(value, Sequence):
-        for index, item in enumerate(value):
-            _check(item, f"{path}/{index}")
-        return
+            plain[key] = _check(item, f"{path}/{_pointer_token(key)}")
+        return plain
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [_check(item, f"{path}/{index}") for index, item in enumerate(value)]
     raise TypeError(f"{type(value).__name__} at {path or '/'} is not JSON")
 
 
 def canonical_json(value: Any) -> bytes:
-    """Serialize plain JSON data (dict/list/str/int/bool/None) to canonical bytes."""
-    _check(value, "")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """Serialize plain JSON data (dict/list/str/int/bool/None) to its RFC 8785 bytes."""
+    try:
+        return rfc8785.dumps(_check(value, ""))
+    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate, which UTF-8 cannot carry
+        raise ValueError(f"not canonicalizable: {exc}") from None
 
 
 def sha256_hex(value: Any) -> str:

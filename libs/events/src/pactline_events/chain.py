@@ -3,7 +3,9 @@
 Each event's ``prev_hash`` is the SHA-256 of the previous event of the same stream, exactly as
 its bytes were written (canonical JSON); the first event of a stream has ``GENESIS_HASH``.
 A missing event shows as a gap in ``stream_seq``, an altered one as a ``prev_hash`` mismatch
-in its successor (or as non-canonical bytes), a reordered one as a sequence out of order.
+in its successor (or as non-canonical bytes), a fork as a different event at a position
+already taken. The log is at-least-once: an exact redelivery (the same bytes again, so the
+same event id) is counted and skipped, never taken for tampering.
 """
 
 from __future__ import annotations
@@ -26,37 +28,56 @@ class StreamHead:
 
 @dataclass
 class ChainVerifier:
-    """Feed events in log order (per stream order is what matters); raises ``ChainBroken``."""
+    """Feed events in log order (per stream order is what matters); raises ``ChainBroken``.
+
+    ``add`` returns the event's hash, or None for an exact redelivery (skipped and counted in
+    ``redeliveries``). The digest of every position is kept, so a redelivery of any earlier
+    event is recognised, not only of the last one.
+    """
 
     heads: dict[str, StreamHead] = field(default_factory=dict)
     verified: int = 0
+    redeliveries: int = 0
+    _digests: dict[str, list[bytes]] = field(default_factory=dict, repr=False)
 
-    def add(self, raw: bytes) -> str:
-        """Check one event's bytes against its stream's head; return its hash."""
+    def add(self, raw: bytes) -> str | None:
+        """Check one event's bytes against its stream; return its hash (None if redelivered)."""
         try:
             data = json.loads(raw)
         except ValueError as exc:
             raise MalformedEvent(f"not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise MalformedEvent("event must be a JSON object")
         stream_id, seq, prev = data.get("stream_id"), data.get("stream_seq"), data.get("prev_hash")
-        if not isinstance(stream_id, str) or not isinstance(seq, int) or not isinstance(prev, str):
-            raise MalformedEvent("stream_id, stream_seq and prev_hash are required")
-        if canonical_json(data) != raw:
+        if not isinstance(stream_id, str) or not isinstance(seq, int) or not isinstance(prev, str) or seq < 1:
+            raise MalformedEvent("stream_id, stream_seq (>= 1) and prev_hash are required")
+        try:
+            canonical = canonical_json(data)
+        except (TypeError, ValueError) as exc:
+            raise ChainBroken(stream_id, seq, f"bytes are not canonical JSON ({exc})") from None
+        if canonical != raw:
             raise ChainBroken(stream_id, seq, "bytes are not canonical JSON (event was re-encoded or edited)")
+        digest = hashlib.sha256(raw).digest()
         head = self.heads.setdefault(stream_id, StreamHead())
+        digests = self._digests.setdefault(stream_id, [])
+        if seq <= head.seq:
+            if digests[seq - 1] == digest:
+                self.redeliveries += 1
+                return None
+            raise ChainBroken(stream_id, seq, f"fork: a different event already holds seq {seq}")
         if seq != head.seq + 1:
-            what = "missing event(s)" if seq > head.seq + 1 else "duplicate or reordered event"
-            raise ChainBroken(stream_id, seq, f"expected seq {head.seq + 1}: {what}")
+            raise ChainBroken(stream_id, seq, f"expected seq {head.seq + 1}: missing event(s)")
         if prev != head.hash:
             raise ChainBroken(stream_id, seq, f"prev_hash {prev[:12]}... does not match the hash of seq {head.seq}")
-        digest = hashlib.sha256(raw).hexdigest()
-        head.seq, head.hash = seq, digest
+        head.seq, head.hash = seq, digest.hex()
+        digests.append(digest)
         self.verified += 1
-        return digest
+        return head.hash
 
 
-def verify_chain(events: Iterable[bytes]) -> dict[str, StreamHead]:
-    """Verify every stream in ``events``; return the head (last seq and hash) of each."""
+def verify_chain(events: Iterable[bytes]) -> ChainVerifier:
+    """Verify every stream in ``events``; the result holds each stream's head and the counts."""
     verifier = ChainVerifier()
     for raw in events:
         verifier.add(raw)
-    return verifier.heads
+    return verifier
