@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pactline_events.pacts import pact_hash, parse_pact
 from pactline_events.types import EscrowMode, ModelFamily
+from pactline_pacts import pact_hash, parse_pact
 from pactline_registry import domain
 from pactline_registry.domain import (
     ROLE_SCOPES,

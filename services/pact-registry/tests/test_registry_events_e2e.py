@@ -10,9 +10,9 @@ import pytest
 from registry_testkit import BUYER_ADDRESS, OPERATOR_ADDRESS, auth, task_body
 
 from pactline_events import decode, verify_chain
-from pactline_events.pacts import pact_hash
 from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
 from pactline_messaging.log_reader import read_stream
+from pactline_pacts import pact_hash
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra

@@ -1,21 +1,14 @@
 """Pactline's event contract: envelope, catalog, canonical JSON, hash chain, upcasters, topics."""
 
 from .canonical import FloatNotAllowed, canonical_json, sha256_hex
+from .catalog import EVENT_TYPES
 from .chain import ChainVerifier, StreamHead, verify_chain
 from .codec import decode, decode_data, encode, event_hash
 from .envelope import GENESIS_HASH, Envelope, EventPayload, PendingEvent
 from .errors import ChainBroken, EventError, InvalidEventPayload, MalformedEvent, UnknownEventType
-from .evaluation_events import (
-    ClauseResult,
-    Judgment,
-    JuryDeliberated,
-    JuryRequested,
-    RubricItem,
-    RubricResult,
-    VerdictIssued,
-)
+from .escrow_events import EscrowFunded, EscrowSettled
 from .ids import new_event_id, utc_now
-from .registry import EVENT_TYPES
+from .jury_events import Judgment, JuryDeliberated, JuryRequested, RubricItem, RubricResult
 from .registry_events import (
     AcceptanceRevoked,
     AcceptedEscrow,
@@ -25,9 +18,10 @@ from .registry_events import (
     TaskCompleted,
     ToolCall,
 )
-from .settlement_events import DimensionScore, EscrowFunded, EscrowSettled, TrustScoreUpdated
+from .scoring_events import DimensionScore, TrustScoreUpdated
 from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
 from .types import EscrowMode, ModelFamily, Outcome
+from .verdict_events import ClauseResult, VerdictIssued
 
 __all__ = [
     "ALL_TOPICS",

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .canonical import canonical_json
+from .catalog import EVENT_TYPES
 from .envelope import Envelope
 from .errors import InvalidEventPayload, MalformedEvent, UnknownEventType
-from .registry import EVENT_TYPES
 from .upcasters import upcast
 
 MAX_EVENT_BYTES = 900_000

@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pactline_pacts import PactDocument
+
 from .envelope import EventPayload
-from .pacts import PactDocument
 from .types import Amount, EscrowMode, EvmAddress, Identifier, ModelFamily, Sha256Hex, Uint256Str, UtcDatetime
 
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .catalog import EVENT_TYPES
 from .envelope import Envelope
-from .registry import EVENT_TYPES
 from .topics import ALL_TOPICS
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"

@@ -12,10 +12,10 @@ from enum import StrEnum
 
 from pactline_events import AcceptedEscrow, AgentRegistered, PactAccepted, PactPublished, TaskCompleted, ToolCall
 from pactline_events.canonical import canonical_json
-from pactline_events.pacts import PactDocument, pact_hash
-from pactline_events.pacts import limits as pact_limits
 from pactline_events.registry_events import AcceptanceRevoked
 from pactline_events.types import EscrowMode, ModelFamily
+from pactline_pacts import PactDocument, pact_hash
+from pactline_pacts import limits as pact_limits
 
 from . import limits
 from .errors import Conflict, FieldError, Forbidden, Invalid, TooLarge, invalid_field

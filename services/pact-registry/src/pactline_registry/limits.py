@@ -4,7 +4,7 @@ from __future__ import annotations
 
 KIB = 1024
 MAX_REQUEST_BYTES = 1024 * KIB  # any request body, refused from its Content-Length
-MAX_PACT_BYTES = 64 * KIB  # a pact document, as pactline_events.pacts.limits.MAX_DOCUMENT_BYTES
+MAX_PACT_BYTES = 64 * KIB  # a pact document, as pactline_pacts.limits.MAX_DOCUMENT_BYTES
 MAX_TASK_INPUT_BYTES = 256 * KIB  # UTF-8 bytes
 MAX_TASK_OUTPUT_BYTES = 256 * KIB
 MAX_TASK_REFERENCE_BYTES = 128 * KIB

@@ -10,8 +10,8 @@ import asyncpg
 
 from pactline_events import PactAccepted, TaskCompleted
 from pactline_events.canonical import canonical_json
-from pactline_events.pacts import PactDocument
 from pactline_events.types import EscrowMode, ModelFamily
+from pactline_pacts import PactDocument
 
 from .domain import Acceptance, Agent, PactVersion, Role, StoredTask
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from pactline_events import utc_now
-from pactline_events.pacts import PactInvalid, parse_pact
-from pactline_events.pacts import limits as pact_limits
+from pactline_pacts import PactInvalid, parse_pact
+from pactline_pacts import limits as pact_limits
 
 from .. import domain, store
 from ..domain import Agent, AlreadyDone, Caller, Scope, require_scope
@@ -101,7 +101,7 @@ async def publish_pact(
     except PactInvalid:
         raise
     except ValueError as exc:
-        # pactline_events.pacts sorts error pointers with str.isdigit(), which accepts digits
+        # pactline_pacts sorts error pointers with str.isdigit(), which accepts digits
         # such as "¹" that int() refuses; until that is fixed the report is lost, not the 422.
         raise Invalid("pact_invalid", f"the pact is invalid (its error report failed: {exc})") from None
     now = utc_now()

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
-from pactline_events.pacts import limits as pact_limits
 from pactline_events.types import EscrowMode, EvmAddress, ModelFamily
+from pactline_pacts import limits as pact_limits
 
 from .. import limits
 from ..domain import Role, Scope

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from pactline_events.pacts import PactInvalid
-from pactline_events.pacts.errors import join_pointer
+from pactline_pacts import PactInvalid
+from pactline_pacts.errors import join_pointer
 
 from .. import limits
 from ..errors import Kind, RegistryError, TooLarge

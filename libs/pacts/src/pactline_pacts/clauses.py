@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.fields import (
+from pactline_pacts import limits
+from pactline_pacts.fields import (
     JsonPointer,
     Ratio,
     RegexPattern,

@@ -1,9 +1,12 @@
-"""The pact hash: SHA-256 of the canonical JSON of the normalized document."""
+"""The pact hash: SHA-256 of the canonical JSON (RFC 8785, JCS) of the normalized document."""
 
 from __future__ import annotations
 
-from pactline_events.canonical import sha256_hex
-from pactline_events.pacts.document import PactDocument
+import hashlib
+
+import rfc8785
+
+from pactline_pacts.document import PactDocument
 
 
 def pact_hash(doc: PactDocument) -> str:
@@ -11,8 +14,9 @@ def pact_hash(doc: PactDocument) -> str:
 
     Normalized means the model dumped in JSON mode with every default filled in and decimal
     strings in their normal form, so key order, whitespace, JSON-vs-YAML and "0.80"-vs-"0.8"
-    do not change it.
+    do not change it. A document holds no floats (ratios are decimal strings), so its JCS
+    bytes are the same as the event contract's canonical JSON of the same data.
     """
     if not isinstance(doc, PactDocument):
         raise TypeError(f"pact_hash takes a PactDocument, got {type(doc).__name__}")
-    return sha256_hex(doc.normalized())
+    return hashlib.sha256(rfc8785.dumps(doc.normalized())).hexdigest()

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.clauses import Clause
-from pactline_events.pacts.fields import Ratio, Slug, strict_int, text, unique_tuple
+from pactline_pacts import limits
+from pactline_pacts.clauses import Clause
+from pactline_pacts.fields import Ratio, Slug, strict_int, text, unique_tuple
 
 PACT_FORMAT = "pactline.pact/v1"
 

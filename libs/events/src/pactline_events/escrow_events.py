@@ -1,11 +1,11 @@
-"""Events of settlement (escrow on chain) and scoring (trust scores)."""
+"""Events of settlement: buyers' funds locked on chain and funds moved by verdicts."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .envelope import EventPayload
-from .types import Amount, Bytes32Hex, DecimalStr, EscrowMode, EvmAddress, Identifier, Uint256Str, UtcDatetime
+from .types import Amount, Bytes32Hex, EscrowMode, EvmAddress, Identifier, Uint256Str
 
 
 class EscrowFunded(EventPayload):
@@ -38,22 +38,3 @@ class EscrowSettled(EventPayload):
     verdict_root: Bytes32Hex | None = None
     chain_id: int = Field(ge=1)
     tx_hash: Bytes32Hex
-
-
-class DimensionScore(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    alpha: DecimalStr
-    beta: DecimalStr
-    mean: DecimalStr
-
-
-class TrustScoreUpdated(EventPayload):
-    event_type = "TrustScoreUpdated"
-
-    agent_id: Identifier
-    formula_version: str = Field(min_length=1, max_length=32)
-    composite: int = Field(ge=0, le=1000)
-    dimensions: dict[str, DimensionScore]
-    verdict_count: int = Field(ge=0)
-    as_of: UtcDatetime = Field(description="Event time of the last event folded into the score")

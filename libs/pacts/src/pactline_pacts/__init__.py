@@ -1,7 +1,7 @@
 """The pact language: behavioral pacts as validated, hashable documents (docs/pacts.md)."""
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.clauses import (
+from pactline_pacts import limits
+from pactline_pacts.clauses import (
     ALL_PII_CATEGORIES,
     JURY_CLAUSE_KINDS,
     KNOWN_CLAUSE_KINDS,
@@ -25,11 +25,11 @@ from pactline_events.pacts.clauses import (
     RubricClause,
     Severity,
 )
-from pactline_events.pacts.document import PACT_FORMAT, EscrowTerms, PactDocument, PassRule
-from pactline_events.pacts.errors import PactError, PactInvalid
-from pactline_events.pacts.hashing import pact_hash
-from pactline_events.pacts.parsing import parse_pact, validate_pact
-from pactline_events.pacts.screening import MEASUREMENT_FIELDS
+from pactline_pacts.document import PACT_FORMAT, EscrowTerms, PactDocument, PassRule
+from pactline_pacts.errors import PactError, PactInvalid
+from pactline_pacts.hashing import pact_hash
+from pactline_pacts.parsing import parse_pact, validate_pact
+from pactline_pacts.screening import MEASUREMENT_FIELDS
 
 __all__ = [
     "ALL_PII_CATEGORIES",

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from pactline_events.canonical import canonical_json
-from pactline_events.pacts import PactDocument, pact_hash, parse_pact, validate_pact
+from pactline_pacts import PactDocument, pact_hash, parse_pact, validate_pact
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "pacts"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.*"))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pactline_events.pacts import (
+from pactline_pacts import (
     KNOWN_CLAUSE_KINDS,
     PactError,
     PactInvalid,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.clauses import KNOWN_CLAUSE_KINDS
-from pactline_events.pacts.errors import PactError, join_pointer
-from pactline_events.pacts.fields import float_message
+from pactline_pacts import limits
+from pactline_pacts.clauses import KNOWN_CLAUSE_KINDS
+from pactline_pacts.errors import PactError, join_pointer
+from pactline_pacts.fields import float_message
 
 # Field names (compared case-insensitively, "-" read as "_") that would let a pact choose how
 # it is measured. The platform picks judges, models, prompts and sampling for every pact alike.

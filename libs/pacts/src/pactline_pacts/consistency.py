@@ -8,8 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.errors import PactError, join_pointer
+from pactline_pacts import limits
+from pactline_pacts.errors import PactError, join_pointer
 
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _META_VALIDATOR = Draft202012Validator(

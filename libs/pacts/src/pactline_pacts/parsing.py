@@ -8,13 +8,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from pactline_events.pacts import limits
-from pactline_events.pacts.clauses import CLAUSE_MODELS
-from pactline_events.pacts.consistency import check_consistency
-from pactline_events.pacts.document import EscrowTerms, PactDocument, PassRule
-from pactline_events.pacts.errors import PactError, PactInvalid, join_pointer
-from pactline_events.pacts.fields import JSON_POINTER_PATTERN, SLUG_PATTERN, TOOL_NAME_PATTERN
-from pactline_events.pacts.screening import DuplicateKeyDict, screen
+from pactline_pacts import limits
+from pactline_pacts.clauses import CLAUSE_MODELS
+from pactline_pacts.consistency import check_consistency
+from pactline_pacts.document import EscrowTerms, PactDocument, PassRule
+from pactline_pacts.errors import PactError, PactInvalid, join_pointer
+from pactline_pacts.fields import JSON_POINTER_PATTERN, SLUG_PATTERN, TOOL_NAME_PATTERN
+from pactline_pacts.screening import DuplicateKeyDict, screen
 
 JSON_CONTENT_TYPES = frozenset({"application/json"})
 YAML_CONTENT_TYPES = frozenset({"application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml"})

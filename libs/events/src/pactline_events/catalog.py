@@ -1,11 +1,13 @@
-"""The explicit event type registry: wire name -> payload class. Never derived from modules."""
+"""The event type catalog: wire name -> payload class, explicit, never derived from modules."""
 
 from __future__ import annotations
 
 from .envelope import EventPayload
-from .evaluation_events import JuryDeliberated, JuryRequested, VerdictIssued
+from .escrow_events import EscrowFunded, EscrowSettled
+from .jury_events import JuryDeliberated, JuryRequested
 from .registry_events import AcceptanceRevoked, AgentRegistered, PactAccepted, PactPublished, TaskCompleted
-from .settlement_events import EscrowFunded, EscrowSettled, TrustScoreUpdated
+from .scoring_events import TrustScoreUpdated
+from .verdict_events import VerdictIssued
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     "AgentRegistered": AgentRegistered,
@@ -23,4 +25,4 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
 
 for _name, _cls in EVENT_TYPES.items():
     if _cls.event_type != _name:  # pragma: no cover - guards the table above
-        raise RuntimeError(f"registry name {_name!r} != {_cls.__name__}.event_type {_cls.event_type!r}")
+        raise RuntimeError(f"catalog name {_name!r} != {_cls.__name__}.event_type {_cls.event_type!r}")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pactline_events.canonical import canonical_json
-from pactline_events.pacts import (
+from pactline_pacts import (
     KNOWN_CLAUSE_KINDS,
     MEASUREMENT_FIELDS,
     PactInvalid,
