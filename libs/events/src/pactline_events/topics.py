@@ -33,7 +33,12 @@ JURY_DELIBERATIONS = TopicSpec(
     "pactline.jury-deliberations.v1", ("JuryDeliberated",), "stream_id (deliberation-<request_id>)", 6
 )
 VERDICTS = TopicSpec("pactline.verdicts.v1", ("VerdictIssued",), "stream_id (evaluation-<task_id>)", 6)
-ESCROW = TopicSpec("pactline.escrow.v1", ("EscrowFunded", "EscrowSettled"), "stream_id (escrow-<acceptance_id>)", 6)
+ESCROW = TopicSpec(
+    "pactline.escrow.v1",
+    ("EscrowFunded", "EscrowSettled", "EscrowSubmitted", "EscrowReclaimed"),
+    "stream_id (escrow-<acceptance_id>)",
+    6,
+)
 TRUST_SCORES = TopicSpec("pactline.trust-scores.v1", ("TrustScoreUpdated",), "stream_id (trust-<agent_id>)", 3)
 # Messages a consumer could not decode or process, with the reason in headers. Kept forever
 # too: a dead letter is evidence until someone replays or discards it.
