@@ -41,6 +41,7 @@ class EscrowFunded(_ChainFact):
     contract_address: EvmAddress
     token_address: EvmAddress
     job_id: Uint256Str | None = Field(default=None, description="per_task: the ERC-8183 job id")
+    task_id: Identifier | None = Field(default=None, description="per_task: the task the job escrows")
     pool_id: Bytes32Hex | None = Field(default=None, description="aggregate: the pool id")
     funder: EvmAddress | None = Field(default=None, description="The buyer's address (None on upcast v1 events)")
 
