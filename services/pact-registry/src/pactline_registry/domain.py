@@ -143,7 +143,9 @@ class AlreadyDone:
 
 def require_scope(caller: Caller, scope: Scope) -> None:
     if scope not in ROLE_SCOPES[caller.role]:
-        raise Forbidden("role_not_allowed", f"the '{caller.role.value}' role cannot do this; it needs the '{scope.value}' scope")
+        raise Forbidden(
+            "role_not_allowed", f"the '{caller.role.value}' role cannot do this; it needs the '{scope.value}' scope"
+        )
     if scope not in caller.scopes:
         raise Forbidden("missing_scope", f"this API key lacks the '{scope.value}' scope")
 
