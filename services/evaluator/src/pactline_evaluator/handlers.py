@@ -8,7 +8,7 @@ from pactline_events import AcceptanceRevoked, Envelope, JuryDeliberated, PactAc
 from pactline_messaging import EventHandlers, HandlerContext
 
 from . import evaluating, metrics
-from .store import queries
+from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
 handlers = EventHandlers()
@@ -31,7 +31,7 @@ async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
     )
     acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)
     # Tasks measured elsewhere (another stream, maybe another partition) may have come first.
-    for parked in await queries.parked_for_acceptance(ctx.conn, acceptance_id=pact.acceptance_id):
+    for parked in await all_rows(queries.parked_for_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)):
         await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), acceptance, parked)
 
 

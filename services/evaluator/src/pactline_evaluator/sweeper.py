@@ -23,7 +23,7 @@ from pactline_events.topics import JURY_DELIBERATIONS
 
 from . import evaluating, metrics
 from .domain import Policy
-from .store import queries
+from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -103,14 +103,14 @@ class DeadlineSweeper:
 
     async def _count_pending(self) -> None:
         async with self._pool.acquire() as conn:
-            counts = {r["status"]: r["n"] for r in await queries.pending_counts(conn)}
+            counts = {r["status"]: r["n"] for r in await all_rows(queries.pending_counts(conn))}
         for status in ("parked", "awaiting_jury"):
             metrics.PENDING.labels(status).set(counts.get(status, 0))
 
     async def sweep(self, wall_clock: datetime) -> int:
         """Time out overdue tasks; returns how many verdicts it issued."""
         async with self._pool.acquire() as conn:
-            overdue = await queries.overdue(conn, cutoff=wall_clock - self._grace, limit=BATCH)
+            overdue = await all_rows(queries.overdue(conn, cutoff=wall_clock - self._grace, limit=BATCH))
         if not overdue:
             return 0
         lag = await self._lag.lag()
