@@ -20,15 +20,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "evaluator" / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-from evaluator_testkit import accepted, completed, deterministic  # noqa: E402
-from topic_reader import start_group_at_end  # noqa: E402
+from evaluator_testkit import accepted, completed, deterministic
 
-from pactline_evaluator.app import SPEC  # noqa: E402
-from pactline_evaluator.settings import EvaluatorSettings  # noqa: E402
-from pactline_events import utc_now  # noqa: E402
-from pactline_events.topics import ACCEPTANCES, JURY_DELIBERATIONS  # noqa: E402
-from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, open_pool, outbox  # noqa: E402
-from pactline_service import build_app  # noqa: E402
+from pactline_evaluator.app import SPEC
+from pactline_evaluator.settings import EvaluatorSettings
+from pactline_events import utc_now
+from pactline_events.topics import ACCEPTANCES, JURY_DELIBERATIONS
+from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, open_pool, outbox
+from pactline_service import build_app
+from topic_reader import start_group_at_end
 
 VERDICTS = int(os.environ.get("PACTLINE_BENCH_VERDICTS", "2000"))
 RESULTS = Path(__file__).resolve().parents[1] / ".local" / "bench"
