@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pactline_events import (
     AcceptedEscrow,
+    ClauseResult,
+    DimensionResult,
     Envelope,
     EscrowFunded,
     EscrowSettled,
@@ -26,7 +28,7 @@ DOCUMENT = parse_pact((EXAMPLES / "customer-support.yaml").read_text(), "applica
 WINDOW = DOCUMENT.dispute_window_seconds
 PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 BUYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-EVIDENCE = "ee" * 32
+EVIDENCE = "0x" + "ee" * 32
 OUTPUT = "order #12 ships today"
 OUTPUT_DIGEST = hashlib.sha256(OUTPUT.encode()).hexdigest()
 
@@ -94,18 +96,38 @@ def verdict(
     job_id: str | None = None,
     price: int = 50_000,
     evidence: str = EVIDENCE,
+    output_digest: str | None = OUTPUT_DIGEST,
+    verdict_id: str | None = None,
 ) -> VerdictIssued:
+    clause = ClauseResult(
+        clause_id="c-1", kind="regex_required", severity="must", weight=100, dimension="accuracy", outcome=outcome
+    )
     return VerdictIssued(
-        verdict_id=f"v-{task_id}",
+        verdict_id=verdict_id or f"v-{task_id}",
         task_id=task_id,
         acceptance_id=acceptance_id,
         agent_id="agent-1",
         pact_id="pact-1",
         pact_hash="ab" * 32,
         outcome=outcome,
-        clause_results=(),
-        weighted_score="1",
+        clause_results=(clause,),
+        dimension_results=(
+            DimensionResult(
+                dimension="accuracy",
+                outcome=outcome,
+                clauses=1,
+                passed_weight=100 if outcome == "PASS" else 0,
+                failed_weight=100 if outcome == "FAIL" else 0,
+                inconclusive_weight=100 if outcome == "INCONCLUSIVE" else 0,
+            ),
+        ),
+        passed_weight=100 if outcome == "PASS" else 0,
+        evaluated_weight=100,
+        weighted_score="1" if outcome == "PASS" else "0",
         evidence_digest=evidence,
+        output_digest=output_digest,
+        provenance="buyer_only",
+        jury_status="not_needed",
         evaluator_version="test",
         escrow_mode=mode,
         price=price,

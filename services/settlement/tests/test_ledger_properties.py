@@ -11,7 +11,18 @@ from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from settlement_testkit import BUYER, EVIDENCE, OUTPUT_DIGEST, PROVIDER, T0, WINDOW, accepted, completed, envelope
+from settlement_testkit import (
+    BUYER,
+    EVIDENCE,
+    OUTPUT_DIGEST,
+    PROVIDER,
+    T0,
+    WINDOW,
+    accepted,
+    completed,
+    envelope,
+    verdict,
+)
 
 from pactline_events import (
     EscrowFunded,
@@ -20,7 +31,6 @@ from pactline_events import (
     EscrowSubmitted,
     SettledLeaf,
     canonical_json,
-    verdict_events,
 )
 from pactline_settlement import ledger as L
 from pactline_settlement.batching import BatchPolicy, PoolView, ReadyTask, check_batch, plan_batch
@@ -144,22 +154,7 @@ def issue_verdict(world: World, task: str, acceptance: str, outcome: str) -> Non
     world.verdicts[task] = (outcome, world.now)
     mode = "per_task" if acceptance == PER_TASK else "aggregate"
     job = next((j for j in world.jobs.values() if j.task_id == task), None)
-    payload = verdict_events.VerdictIssued(
-        verdict_id=f"v-{task}",
-        task_id=task,
-        acceptance_id=acceptance,
-        agent_id="agent-1",
-        pact_id="pact-1",
-        pact_hash="ab" * 32,
-        outcome=outcome,
-        clause_results=(),
-        weighted_score="1",
-        evidence_digest=EVIDENCE,
-        evaluator_version="test",
-        escrow_mode=mode,
-        price=PRICE,
-        escrow_job_id=str(job.job_id) if job else None,
-    )
+    payload = verdict(task, outcome, acceptance, mode, job_id=str(job.job_id) if job else None, price=PRICE)
     if acceptance == AGGREGATE:
         world.emit(f"acceptance-{AGGREGATE}", completed(task, AGGREGATE))
     world.emit(f"evaluation-{task}", payload)
@@ -237,7 +232,7 @@ def tick(world: World) -> None:
         on_chain = JobOnChain(
             job.job_id, BUYER, PROVIDER, EVALUATOR, TOKEN, job.budget, job.expired_at, job.status, job.deliverable
         )
-        task_verdict = TaskVerdict(outcome, bytes.fromhex(EVIDENCE), bytes.fromhex(OUTPUT_DIGEST), at + WINDOW)
+        task_verdict = TaskVerdict(outcome, bytes.fromhex(EVIDENCE[2:]), bytes.fromhex(OUTPUT_DIGEST), at + WINDOW)
         decision = decide_job(TERMS, task_verdict, on_chain, evaluator=EVALUATOR, chain_now=world.now)
         if isinstance(decision, Complete):
             assert job.status is JobState.SUBMITTED, "complete would revert"
@@ -276,7 +271,7 @@ def tick(world: World) -> None:
         if task not in world.ready_at and (outcome != "INCONCLUSIVE" or world.now >= at + WINDOW):
             world.ready_at[task] = world.wall
     ready = [
-        ReadyTask(t, pool_tasks[t][0], bytes.fromhex(EVIDENCE), ready_at)
+        ReadyTask(t, pool_tasks[t][0], bytes.fromhex(EVIDENCE[2:]), ready_at)
         for t, ready_at in world.ready_at.items()
         if t not in world.batched
     ]
@@ -435,7 +430,7 @@ def test_invariants_hold_after_every_step_of_a_random_verdict_stream(steps, seed
 
 def test_a_second_settlement_of_a_task_is_reported_not_hidden():
     pool = "0x" + POOL_ID.hex()
-    leaf = SettledLeaf(task_id="t-1", outcome="PASS", released=PRICE, refunded=0, evidence_digest="0x" + EVIDENCE)
+    leaf = SettledLeaf(task_id="t-1", outcome="PASS", released=PRICE, refunded=0, evidence_digest=EVIDENCE)
 
     def batch(seq: int, tx: int) -> EscrowSettled:
         return EscrowSettled(
@@ -465,31 +460,15 @@ def test_a_second_settlement_of_a_task_is_reported_not_hidden():
 
 
 def test_the_earliest_of_two_conflicting_verdicts_stands_in_any_order():
-    first = envelope(verdict_events.VerdictIssued(**_verdict("PASS")), "evaluation-t", 1, at=T0)
-    later = envelope(verdict_events.VerdictIssued(**_verdict("FAIL", "v-2")), "evaluation-t", 2, at=T0.replace(hour=13))
+    first = envelope(verdict("t", "PASS", "acc", "aggregate"), "evaluation-t", 1, at=T0)
+    later = envelope(
+        verdict("t", "FAIL", "acc", "aggregate", verdict_id="v-2"), "evaluation-t", 2, at=T0.replace(hour=13)
+    )
     a = fold([first, later])["acc"]
     b = fold([later, first])["acc"]
     assert a == b
     assert a.verdicts["t"].outcome == "PASS"
     assert a.conflicting_verdicts == {"t"}
-
-
-def _verdict(outcome: str, verdict_id: str = "v-1") -> dict:
-    return dict(
-        verdict_id=verdict_id,
-        task_id="t",
-        acceptance_id="acc",
-        agent_id="agent-1",
-        pact_id="pact-1",
-        pact_hash="ab" * 32,
-        outcome=outcome,
-        clause_results=(),
-        weighted_score="1",
-        evidence_digest=EVIDENCE,
-        evaluator_version="test",
-        escrow_mode="aggregate",
-        price=PRICE,
-    )
 
 
 def test_per_agent_and_per_buyer_totals_add_up_acceptances():
