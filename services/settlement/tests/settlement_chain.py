@@ -166,7 +166,10 @@ class Deal:
             output_digest=hashlib.sha256(output.encode()).hexdigest(),
             evidence="0x" + hashlib.sha256(f"evidence {task_id}".encode()).hexdigest(),
         )
-        await self.publisher.publish(f"evaluation-{task_id}", payload, "evaluator")
+        # Event time is the evaluator's clock; on a real network it agrees with the chain's. Tests
+        # move anvil's clock forward, so the verdict is dated by the chain here.
+        at = datetime.fromtimestamp(await self.chain.now(), UTC)
+        await self.publisher.publish(f"evaluation-{task_id}", payload, "evaluator", at=at)
 
     async def submit(self, job_id: int, output: str = "order #12 ships today") -> None:
         await self.provider.submit(job_id, hashlib.sha256(output.encode()).digest())

@@ -19,6 +19,8 @@ from settlement_chain import (
 from settlement_testkit import WINDOW
 
 from pactline_escrow import JobStatus
+from pactline_settlement.escrow_calls import verify_on_chain
+from pactline_settlement.proofs import leaf_from_json
 from pactline_service.runtime import running
 
 pytestmark = pytest.mark.infra
@@ -182,3 +184,130 @@ async def test_a_provider_that_never_submits_leaves_the_job_to_claim_refund(sett
     assert "already expired" in (await wait_until(closed, what="the task closed"))["detail"]
     found = await figures(settlement, deal.acceptance_id)
     assert found == {"escrowed": PRICE, "released": 0, "refunded": PRICE, "held": 0, "remaining": 0}
+
+
+@pytest.fixture
+async def batching_settlement(database_url, kafka_topics, eth_rpc_url, db_schema, deployment_file, evaluator_key):
+    spec = await service_spec(kafka_topics, db_schema)
+    settings = service_settings(
+        database_url,
+        kafka_topics,
+        eth_rpc_url,
+        deployment_file,
+        evaluator_key,
+        settlement_batch_max_tasks=4,
+        settlement_batch_max_age_s=3600,
+    )
+    async with running(spec, settings) as service:
+        service.evaluator_address = Account.from_key(evaluator_key).address
+        yield service
+
+
+async def test_aggregate_batches_settle_netted_amounts_and_every_party_matches_the_ledger(
+    batching_settlement, chain, publisher, kafka_topics
+):
+    service = batching_settlement
+    deal = await new_deal(chain, publisher, service.evaluator_address, "aggregate")
+    outcomes = ["PASS", "FAIL", "PASS", "INCONCLUSIVE", "PASS", "PASS", "FAIL", "PASS", "PASS"]
+    buyer_start = await chain.balance(deal.buyer.address)
+    provider_start = await chain.balance(deal.provider.address)
+    await deal.accept()
+    pool_id = await deal.open_pool(tasks=len(outcomes) + 1, expires_in=WINDOW + 900)
+    tasks = []
+    for outcome in outcomes:
+        task = deal.task_id()
+        tasks.append((task, outcome))
+        await deal.complete_task(task)
+        await deal.judge(task, outcome)
+
+    # Eight tasks are final at once: two full batches of four. The INCONCLUSIVE one waits.
+    async def two_batches():
+        found = await figures(service, deal.acceptance_id)
+        return found if found and found["released"] + found["refunded"] == 8 * PRICE else None
+
+    ledger = await wait_until(two_batches, what="two batches in the ledger")
+    assert ledger == {
+        "escrowed": 10 * PRICE,
+        "released": 6 * PRICE,
+        "refunded": 2 * PRICE,
+        "held": PRICE,
+        "remaining": PRICE,
+    }
+    pool = await chain.reader.get_pool(pool_id)
+    assert (pool.last_batch_seq, pool.remaining) == (2, 2 * PRICE)
+
+    # After the window the INCONCLUSIVE task is refunded in a batch of its own: one task is
+    # fewer than a full batch, and it is cut because the pool expires within the margin.
+    await chain.advance(WINDOW + 400)
+
+    async def third_batch():
+        found = await figures(service, deal.acceptance_id)
+        return found if found and found["refunded"] == 3 * PRICE else None
+
+    ledger = await wait_until(third_batch, what="the INCONCLUSIVE task refunded")
+    assert ledger == {"escrowed": 10 * PRICE, "released": 6 * PRICE, "refunded": 3 * PRICE, "held": 0, "remaining": PRICE}
+
+    # The chain agrees with the ledger, party by party.
+    assert await chain.balance(deal.provider.address) - provider_start == ledger["released"]
+    assert buyer_start - await chain.balance(deal.buyer.address) == ledger["escrowed"] - ledger["refunded"]
+    assert (await chain.reader.get_pool(pool_id)).remaining == ledger["held"] + ledger["remaining"]
+
+    events = await settle_events(kafka_topics, deal.acceptance_id)
+    batches = [e.payload for e in events if e.event_type == "EscrowSettled"]
+    assert [b.batch_seq for b in batches] == [1, 2, 3]
+    batched = [t for b in batches for t in b.task_ids]
+    assert sorted(batched) == sorted(t for t, _ in tasks)  # every task in exactly one batch
+    for batch in batches:
+        assert batch.released == sum(leaf.released for leaf in batch.leaves)
+        assert batch.refunded == sum(leaf.refunded for leaf in batch.leaves)
+
+    # Every task's proof checks against the root stored on chain, through the contract itself.
+    for task, outcome in tasks:
+        response = await api_get(service, f"/v1/settlements/tasks/{task}/proof")
+        assert response.status_code == 200, response.text
+        proof = response.json()
+        assert proof["leaf"]["outcome"] == outcome
+        leaf = leaf_from_json(proof["leaf"])
+        assert await verify_on_chain(
+            chain.reader, bytes.fromhex(proof["pool_id"][2:]), proof["batch_seq"], leaf,
+            [bytes.fromhex(p[2:]) for p in proof["proof"]],
+        )
+        tampered = leaf.__class__(**{**leaf.__dict__, "released": leaf.released + 1})
+        assert not await verify_on_chain(
+            chain.reader, bytes.fromhex(proof["pool_id"][2:]), proof["batch_seq"], tampered,
+            [bytes.fromhex(p[2:]) for p in proof["proof"]],
+        )
+
+
+async def test_a_rebuild_from_offset_zero_gives_the_same_ledger(settlement, chain, publisher, kafka_topics):
+    deal = await new_deal(chain, publisher, settlement.evaluator_address, "per_task")
+    await deal.accept()
+    for outcome in ("PASS", "FAIL"):
+        job = await deal.funded_job()
+        task = deal.task_id()
+        await deal.complete_task(task, job)
+        await deal.submit(job)
+        await deal.judge(task, outcome, job)
+
+    async def settled():
+        found = await figures(settlement, deal.acceptance_id)
+        return found if found and found["released"] == PRICE and found["refunded"] == PRICE else None
+
+    await wait_until(settled, what="both jobs settled")
+    snapshot = """SELECT (SELECT json_agg(a ORDER BY acceptance_id) FROM ledger_acceptances a
+                          WHERE acceptance_id = $1)::text,
+                         (SELECT json_agg(j ORDER BY job_id) FROM ledger_jobs j WHERE acceptance_id = $1)::text,
+                         (SELECT json_agg(s ORDER BY key) FROM projection_states s WHERE key = $1)::text"""
+    before = tuple(await settlement.pool.fetchrow(snapshot, deal.acceptance_id))
+    runner = settlement.projections["settlement-ledger"]
+    await runner.stop()
+    await runner.rebuild()
+    assert await ledger_row(settlement.pool, deal.acceptance_id) is None
+    await runner.start()
+
+    async def caught_up():
+        return await runner.lag() == 0 and await ledger_row(settlement.pool, deal.acceptance_id) is not None
+
+    await wait_until(caught_up, what="the rebuilt ledger")
+    after = tuple(await settlement.pool.fetchrow(snapshot, deal.acceptance_id))
+    assert after == before

@@ -51,6 +51,7 @@ def _acceptance(row: asyncpg.Record) -> dict[str, Any]:
 def _job(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "job_id": str(row["job_id"]),
+        "contract": row["contract"],
         "acceptance_id": row["acceptance_id"],
         "task_id": row["task_id"],
         "status": row["status"],

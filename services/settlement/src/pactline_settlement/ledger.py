@@ -52,6 +52,7 @@ class Funding:
     amount: int
     job_id: str | None = None
     pool_id: str | None = None
+    contract: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class JobFigures:
     task_id: str | None
     status: str  # funded | held | released | refunded
     figures: Figures
+    contract: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class Ledger:
                 status, figures = "held", Figures(funding.amount, 0, 0, funding.amount, 0)
             else:
                 status, figures = "funded", Figures(funding.amount, 0, 0, 0, funding.amount)
-            rows.append(JobFigures(funding.job_id, task, status, figures))
+            rows.append(JobFigures(funding.job_id, task, status, figures, funding.contract))
         return rows
 
     def pool_id(self) -> str | None:
@@ -254,7 +256,9 @@ def evolve(state: Ledger | None, event: Envelope) -> Ledger:
     if isinstance(payload, VerdictIssued):
         return _with_verdict(ledger, payload, event)
     if isinstance(payload, EscrowFunded):
-        funding = Funding(payload.amount, job_id=payload.job_id, pool_id=payload.pool_id)
+        funding = Funding(
+            payload.amount, job_id=payload.job_id, pool_id=payload.pool_id, contract=payload.contract_address.lower()
+        )
         ledger = replace(ledger, fundings={**ledger.fundings, fact_key(payload): funding})
         if payload.job_id is not None and payload.task_id is not None:
             ledger = replace(ledger, job_tasks=_linked(ledger.job_tasks, payload.job_id, payload.task_id))

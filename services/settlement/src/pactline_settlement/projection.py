@@ -71,6 +71,7 @@ async def write_rows(conn: asyncpg.Connection, state: Ledger, before: Ledger | N
             await queries.ledger.insert_job_row(
                 conn,
                 job_id=int(job.job_id),
+                contract=job.contract,
                 acceptance_id=state.acceptance_id,
                 task_id=job.task_id,
                 status=job.status,

@@ -175,16 +175,19 @@ CREATE TABLE ledger_acceptances (
 CREATE INDEX ledger_acceptances_agent ON ledger_acceptances (agent_id);
 CREATE INDEX ledger_acceptances_buyer ON ledger_acceptances (buyer_id);
 
+-- A job id is unique per contract only: a log spanning two deployments names job 1 twice.
 CREATE TABLE ledger_jobs (
-    job_id         numeric(78, 0) PRIMARY KEY,
     acceptance_id  text NOT NULL,
+    job_id         numeric(78, 0) NOT NULL,
+    contract       text,
     task_id        text,
     status         text NOT NULL,
     escrowed       numeric(78, 0) NOT NULL,
     released       numeric(78, 0) NOT NULL,
     refunded       numeric(78, 0) NOT NULL,
     held           numeric(78, 0) NOT NULL,
-    remaining      numeric(78, 0) NOT NULL
+    remaining      numeric(78, 0) NOT NULL,
+    PRIMARY KEY (acceptance_id, job_id)
 );
 
 CREATE TABLE ledger_pools (

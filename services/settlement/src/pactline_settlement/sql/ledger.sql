@@ -10,13 +10,11 @@ ON CONFLICT (acceptance_id) DO UPDATE SET mode = EXCLUDED.mode, agent_id = EXCLU
     refunded = EXCLUDED.refunded, held = EXCLUDED.held, remaining = EXCLUDED.remaining,
     violations = EXCLUDED.violations;
 
--- name: delete_job_rows!
-DELETE FROM ledger_jobs WHERE acceptance_id = :acceptance_id;
-
 -- name: insert_job_row!
-INSERT INTO ledger_jobs (job_id, acceptance_id, task_id, status, escrowed, released, refunded, held, remaining)
-VALUES (:job_id, :acceptance_id, :task_id, :status, :escrowed, :released, :refunded, :held, :remaining)
-ON CONFLICT (job_id) DO UPDATE SET acceptance_id = EXCLUDED.acceptance_id, task_id = EXCLUDED.task_id,
+INSERT INTO ledger_jobs (acceptance_id, job_id, contract, task_id, status, escrowed, released, refunded, held,
+                         remaining)
+VALUES (:acceptance_id, :job_id, :contract, :task_id, :status, :escrowed, :released, :refunded, :held, :remaining)
+ON CONFLICT (acceptance_id, job_id) DO UPDATE SET contract = EXCLUDED.contract, task_id = EXCLUDED.task_id,
     status = EXCLUDED.status, escrowed = EXCLUDED.escrowed, released = EXCLUDED.released,
     refunded = EXCLUDED.refunded, held = EXCLUDED.held, remaining = EXCLUDED.remaining;
 
@@ -51,7 +49,7 @@ ORDER BY acceptance_id LIMIT :limit OFFSET :offset;
 SELECT * FROM ledger_jobs WHERE acceptance_id = :acceptance_id ORDER BY job_id;
 
 -- name: all_job_rows
-SELECT * FROM ledger_jobs ORDER BY job_id LIMIT :limit OFFSET :offset;
+SELECT * FROM ledger_jobs ORDER BY acceptance_id, job_id LIMIT :limit OFFSET :offset;
 
 -- name: pool_rows
 SELECT * FROM ledger_pools WHERE (:acceptance_id::text IS NULL OR acceptance_id = :acceptance_id)
