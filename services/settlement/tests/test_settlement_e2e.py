@@ -19,9 +19,9 @@ from settlement_chain import (
 from settlement_testkit import WINDOW
 
 from pactline_escrow import JobStatus
+from pactline_service.runtime import running
 from pactline_settlement.escrow_calls import verify_on_chain
 from pactline_settlement.proofs import leaf_from_json
-from pactline_service.runtime import running
 
 pytestmark = pytest.mark.infra
 
@@ -245,7 +245,13 @@ async def test_aggregate_batches_settle_netted_amounts_and_every_party_matches_t
         return found if found and found["refunded"] == 3 * PRICE else None
 
     ledger = await wait_until(third_batch, what="the INCONCLUSIVE task refunded")
-    assert ledger == {"escrowed": 10 * PRICE, "released": 6 * PRICE, "refunded": 3 * PRICE, "held": 0, "remaining": PRICE}
+    assert ledger == {
+        "escrowed": 10 * PRICE,
+        "released": 6 * PRICE,
+        "refunded": 3 * PRICE,
+        "held": 0,
+        "remaining": PRICE,
+    }
 
     # The chain agrees with the ledger, party by party.
     assert await chain.balance(deal.provider.address) - provider_start == ledger["released"]
@@ -269,12 +275,18 @@ async def test_aggregate_batches_settle_netted_amounts_and_every_party_matches_t
         assert proof["leaf"]["outcome"] == outcome
         leaf = leaf_from_json(proof["leaf"])
         assert await verify_on_chain(
-            chain.reader, bytes.fromhex(proof["pool_id"][2:]), proof["batch_seq"], leaf,
+            chain.reader,
+            bytes.fromhex(proof["pool_id"][2:]),
+            proof["batch_seq"],
+            leaf,
             [bytes.fromhex(p[2:]) for p in proof["proof"]],
         )
         tampered = leaf.__class__(**{**leaf.__dict__, "released": leaf.released + 1})
         assert not await verify_on_chain(
-            chain.reader, bytes.fromhex(proof["pool_id"][2:]), proof["batch_seq"], tampered,
+            chain.reader,
+            bytes.fromhex(proof["pool_id"][2:]),
+            proof["batch_seq"],
+            tampered,
             [bytes.fromhex(p[2:]) for p in proof["proof"]],
         )
 
