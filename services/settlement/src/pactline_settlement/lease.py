@@ -53,7 +53,7 @@ class SignerLease:
                      AND ((classid::bigint << 32) | objid::bigint) = $1""",
                 self.key,
             )
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             raise LeaseLost(f"the lease connection failed: {exc}") from exc
         if not held:
             raise LeaseLost("the advisory lock is no longer held")

@@ -89,6 +89,7 @@ class SettlementWorker:
         self.active = False
         self.reconciled = False
         self.passes = 0
+        self.leases_lost = 0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -122,6 +123,7 @@ class SettlementWorker:
                 raise
             except LeaseLost as exc:
                 log.error("signer lease lost (%s): standing by", exc)
+                self.leases_lost += 1
                 self.active = self.reconciled = False
                 await self.lease.release()
             except Exception as exc:
