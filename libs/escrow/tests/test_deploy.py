@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 
 from pactline_escrow import BuyerClient, ChainMismatch, Deployment, EscrowReader, MockTokenRefused
 from pactline_escrow.chain import connect
 from pactline_escrow.deploy import deploy, deploy_from_env
-from pactline_escrow.ids import bytes32_from_uuid, parse_bytes32
+from pactline_escrow.ids import bytes32_from_identifier, parse_bytes32
 from pactline_escrow.session import buyer_from_env
 from pactline_escrow.settings import MissingKey
 
@@ -53,15 +54,16 @@ def test_a_role_without_its_key_is_refused(monkeypatch):
         buyer_from_env()
 
 
-def test_uuid_and_hex_ids_parse_to_bytes32():
-    from uuid import UUID
-
-    acceptance = UUID("0191e0a4-7a52-7c2e-9b7e-3c1f0a5d2e11")
-    assert parse_bytes32(str(acceptance)) == bytes32_from_uuid(acceptance)
-    assert bytes32_from_uuid(acceptance) == b"\x00" * 16 + acceptance.bytes
+def test_identifiers_and_hex_parse_to_bytes32():
+    assert parse_bytes32("tsk-0191e0a5000070008000000000000042") == keccak(b"tsk-0191e0a5000070008000000000000042")
+    assert bytes32_from_identifier("acc-1") == keccak(text="acc-1")
     assert parse_bytes32("0x" + "ab" * 32) == b"\xab" * 32
-    with pytest.raises(ValueError, match="UUID"):
+    with pytest.raises(ValueError, match="64 hex"):
         parse_bytes32("0x1234")
+    with pytest.raises(ValueError, match="not hex"):
+        parse_bytes32("0x" + "zz" * 32)
+    with pytest.raises(ValueError, match="never empty"):
+        parse_bytes32("")
 
 
 BASE_SEPOLIA = 84532

@@ -4,7 +4,6 @@ vectors pin the byte format (docs/escrow.md), and every forged proof is refused.
 from __future__ import annotations
 
 import hashlib
-from uuid import UUID
 
 import pytest
 from eth_utils import keccak
@@ -19,7 +18,7 @@ from pactline_escrow import (
     batch_link,
 )
 from pactline_escrow.artifacts import load_artifact
-from pactline_escrow.ids import bytes32_from_uuid
+from pactline_escrow.ids import bytes32_from_identifier
 from pactline_escrow.merkle import hash_pair, verify_proof
 
 HOUR = 3600
@@ -83,32 +82,34 @@ def test_hash_pair_is_commutative():
 # --- pure: the byte format, pinned -----------------------------------------------------------
 
 # The worked example of docs/escrow.md ("Leaf format"): recomputed by hand below and, when the
-# vector was made, by @openzeppelin/merkle-tree 1.0.8 (StandardMerkleTree.leafHash) and
-# @metamask/abi-utils in JavaScript.
+# vector was made, independently in JavaScript with @openzeppelin/merkle-tree 1.0.8
+# (StandardMerkleTree over the one leaf), @metamask/abi-utils and ethereum-cryptography.
 DOC_BUYER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-DOC_ACCEPTANCE = UUID("0191e0a4-7a52-7c2e-9b7e-3c1f0a5d2e11")
-DOC_POOL_ID = "d66560a11403b4f8eabe1f5b14c79fb35f0c75603219ee6e77969262646e75d0"
-DOC_TASK = UUID("0191e0a5-0000-7000-8000-000000000042")
+DOC_ACCEPTANCE = "acc-0191e0a47a527c2e9b7e3c1f0a5d2e11"
+DOC_ACCEPTANCE_BYTES32 = "c92ffd4d19edb6b2643d91a3d7803899c22d7c72e8fdf17def047249483d36bc"
+DOC_POOL_ID = "0e6dc30ecd8316d697d1accc4a4e90f8dd29eb4f13bb83ed54391ea1530c7e37"
+DOC_TASK = "tsk-0191e0a5000070008000000000000042"
+DOC_TASK_BYTES32 = "83cfe57d3572665042c291c01695a8f8d4ba71328bfb46c3011954d600893e32"
 DOC_EVIDENCE = "b53f43175b44a8f7f0de25b4a28fe4f919c0541f56d28224fe0d5d025cfc58af"  # sha256("pactline evidence")
 DOC_WORDS = [
     DOC_POOL_ID,
     "0000000000000000000000000000000000000000000000000000000000000003",
-    "000000000000000000000000000000000191e0a5000070008000000000000042",
+    DOC_TASK_BYTES32,
     "0000000000000000000000000000000000000000000000000000000000000001",
     "0000000000000000000000000000000000000000000000000000000000000000",
     "000000000000000000000000000000000000000000000000000000000000c350",
     DOC_EVIDENCE,
 ]
-DOC_INNER = "67219149e62b4f7019eba7f2ce7f1c9beb44ad54ecf54d56a4210880febfd0df"
-DOC_LEAF = "48ffe83d0ce739c5303c2844c31a47d603d9310835caca140d7144de39238f4b"
-DOC_LINK = "57f49c035060fd9477f3d2cb2679e488b9eeee1803e2640864b4e29e9c52ab96"
+DOC_INNER = "76a04e1dc47979b7ed2efc7be5d2cacf1ba23fe5db7e3bc7d9dbe7518f0f392c"
+DOC_LEAF = "4fb9b705115a388cbdbeea354545fe1e931da0662811ced7736f7eb0147c66b7"
+DOC_LINK = "c4e37016ae33366fcaf4cedb619a2597a8753088a025c1505eda32ceadc5c3f3"
 
 
 def doc_leaf() -> VerdictLeaf:
     return VerdictLeaf(
         pool_id=bytes.fromhex(DOC_POOL_ID),
         batch_seq=3,
-        task_id=bytes32_from_uuid(DOC_TASK),
+        task_id=bytes32_from_identifier(DOC_TASK),
         outcome=VerdictOutcome.FAIL,
         released=0,
         refunded=50_000,
@@ -120,11 +121,14 @@ def doc_record() -> BatchRecord:
     return BatchRecord(task_count=2, released=50_000, refunded=50_000, verdict_root=b"\x22" * 32)
 
 
-def test_doc_vector_pool_id():
-    from eth_abi import encode
-
-    acceptance = bytes32_from_uuid(DOC_ACCEPTANCE)
-    assert keccak(encode(["address", "bytes32"], [DOC_BUYER, acceptance])).hex() == DOC_POOL_ID
+def test_doc_vector_identifiers_and_pool_id():
+    acceptance = bytes32_from_identifier(DOC_ACCEPTANCE)
+    assert acceptance.hex() == DOC_ACCEPTANCE_BYTES32 == keccak(DOC_ACCEPTANCE.encode()).hex()
+    assert bytes32_from_identifier(DOC_TASK).hex() == DOC_TASK_BYTES32
+    assert hashlib.sha256(b"pactline evidence").hexdigest() == DOC_EVIDENCE
+    # abi.encode(address, bytes32): the address left-padded to a word, then the 32 bytes
+    encoded = bytes(12) + bytes.fromhex(DOC_BUYER[2:]) + acceptance
+    assert keccak(encoded).hex() == DOC_POOL_ID
 
 
 def test_doc_vector_leaf_encoding_word_by_word():

@@ -23,12 +23,18 @@ class ContractArtifact(BaseModel):
     contract_name: str
     abi: tuple[dict[str, Any], ...]
     bytecode: str
+    deployed_bytecode: str
 
 
 @cache
 def load_artifact(contract_name: str, directory: Path = ARTIFACTS_DIR) -> ContractArtifact:
     raw = json.loads((directory / f"{contract_name}.json").read_text())
-    return ContractArtifact(contract_name=raw["contractName"], abi=tuple(raw["abi"]), bytecode=raw["bytecode"])
+    return ContractArtifact(
+        contract_name=raw["contractName"],
+        abi=tuple(raw["abi"]),
+        bytecode=raw["bytecode"],
+        deployed_bytecode=raw["deployedBytecode"],
+    )
 
 
 def artifact_names(directory: Path = ARTIFACTS_DIR) -> list[str]:
