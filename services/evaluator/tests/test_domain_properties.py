@@ -52,7 +52,8 @@ def build(template: str, ok: bool, cid: str) -> tuple[dict[str, Any], dict[str, 
         schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
         return {"kind": "json_schema", "schema": schema}, {"n": 5 if ok else "five"}
     if template == "exact":
-        return {"kind": "exact_match", "output_pointer": "/n"}, {"reference": "5" if ok else "6", "n": 5}
+        # Its own member of the output, so the schema template's "n" cannot interfere with it.
+        return {"kind": "exact_match", "output_pointer": "/m"}, {"reference": "5" if ok else "6"}
     return {"kind": "rubric", "criterion": "helpful", "pass_threshold": "0.7"}, {
         "jury": {cid: ("PASS", "0.9") if ok else ("FAIL", "0.1")}
     }
@@ -83,7 +84,7 @@ def scenarios(draw):
 
 
 def run(clauses, task, threshold) -> tuple[VerdictIssued, bytes]:
-    output = json.dumps({"text": " ".join(["reply", *task["words"]]), "n": task["n"]})
+    output = json.dumps({"text": " ".join(["reply", *task["words"]]), "n": task["n"], "m": 5})
     evaluation = Evaluation(
         accepted(clauses, threshold),
         completed(
