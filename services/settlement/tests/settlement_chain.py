@@ -144,6 +144,7 @@ class Deal:
             b"\x0a" * 32,
             id32(self.acceptance_id),
             tasks * self.price,
+            self.price,
         )
         return opened.pool_id
 
@@ -224,7 +225,7 @@ async def service_spec(kafka: str, schema: str) -> ServiceSpec:
     return dataclasses.replace(SPEC, name=name, schema=schema)
 
 
-async def wait_until(check, *, timeout: float = 60.0, what: str = "condition", interval: float = 0.2):
+async def wait_until(check, *, timeout: float = 120.0, what: str = "condition", interval: float = 0.2):
     from waiting import wait_for
 
     return await wait_for(check, timeout=timeout, interval=interval, what=what)

@@ -165,7 +165,7 @@ async def test_killed_between_sending_and_recording_pays_exactly_once(
     await wait_until(in_ledger, what="the release in the rebuilt-from-log ledger")
 
     # Exactly one payment on chain, one journaled transaction, one nonce used.
-    topic = "0x" + keccak(text="PaymentReleased(uint256,address,uint256)").hex()
+    topic = "0x" + keccak(text="PaymentReleased(uint256,address,address,uint256)").hex()
     logs = await chain.w3.eth.get_logs(
         {
             "fromBlock": 0,

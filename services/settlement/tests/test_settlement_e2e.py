@@ -253,10 +253,17 @@ async def test_aggregate_batches_settle_netted_amounts_and_every_party_matches_t
         "remaining": PRICE,
     }
 
-    # The chain agrees with the ledger, party by party.
+    # The chain agrees with the ledger, party by party. Batches credit the parties in the pool;
+    # what they have not withdrawn yet is still owed to them there.
+    pool = await chain.reader.get_pool(pool_id)
+    assert (pool.released, pool.refunded) == (ledger["released"], ledger["refunded"])
+    assert pool.remaining == ledger["held"] + ledger["remaining"]
+    assert await chain.balance(deal.provider.address) - provider_start + pool.provider_owed == ledger["released"]
+    assert buyer_start - await chain.balance(deal.buyer.address) - pool.buyer_owed == (
+        ledger["escrowed"] - ledger["refunded"]
+    )
+    await deal.provider.withdraw_pool_credit(pool_id)
     assert await chain.balance(deal.provider.address) - provider_start == ledger["released"]
-    assert buyer_start - await chain.balance(deal.buyer.address) == ledger["escrowed"] - ledger["refunded"]
-    assert (await chain.reader.get_pool(pool_id)).remaining == ledger["held"] + ledger["remaining"]
 
     events = await settle_events(kafka_topics, deal.acceptance_id)
     batches = [e.payload for e in events if e.event_type == "EscrowSettled"]

@@ -79,6 +79,9 @@ class EscrowSettled(_ChainFact):
     pool_id: Bytes32Hex | None = None
     batch_seq: int | None = Field(default=None, ge=1)
     verdict_root: Bytes32Hex | None = None
+    batch_chain: Bytes32Hex | None = Field(
+        default=None, description="aggregate: the pool's batch chain head after this batch (docs/escrow.md)"
+    )
     leaves: tuple[SettledLeaf, ...] = Field(
         default=(), description="aggregate: every task's leaf, in task_ids order (empty only on upcast v1 events)"
     )

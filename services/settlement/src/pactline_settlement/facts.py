@@ -91,7 +91,6 @@ async def publish_job(conn: asyncpg.Connection, producer: str, chain_id: int, co
     acceptance = await queries.intake.get_acceptance(conn, acceptance_id=task["acceptance_id"])
     if acceptance is None or acceptance["mode"] != "per_task":
         return 0
-    job = await queries.chain.get_chain_job(conn, job_id=job_id)
     rows = [r async for r in queries.chain.unemitted_job_logs(conn, job_id=job_id)]
     for row in rows:
         args = json.loads(row["args"])
@@ -103,7 +102,7 @@ async def publish_job(conn: asyncpg.Connection, producer: str, chain_id: int, co
                 mode="per_task",
                 amount=int(args["amount"]),
                 contract_address=contract,
-                token_address=job["token"],
+                token_address=args["token"],
                 job_id=str(job_id),
                 task_id=task["task_id"],
                 funder=args["client"],
@@ -206,6 +205,7 @@ async def _batch_settlement(conn, args, common, pool_id: bytes) -> EscrowSettled
         pool_id=hex32(pool_id),
         batch_seq=seq,
         verdict_root=root,
+        batch_chain=args["batchChain"],
         leaves=leaves,
     )
 

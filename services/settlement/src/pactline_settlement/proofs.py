@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .batching import OUTCOME_CODES, BatchLeaf
-from .escrow_calls import batch_tree, id32, verdict_leaf
+from .escrow_calls import id32, verdict_batch, verdict_leaf
 
 
 class ProofUnavailable(LookupError):
@@ -36,16 +36,19 @@ def build_proof(
     mine = next((leaf for leaf in batch_leaves if leaf.task_id == task_id), None)
     if mine is None:
         raise ProofUnavailable(task_id, f"not among the leaves of batch {batch_seq}")
-    tree = batch_tree(pool_id, batch_seq, batch_leaves)
-    if tree.root != verdict_root:
+    price = mine.released + mine.refunded
+    batch = verdict_batch(pool_id, batch_seq, price, batch_leaves)
+    if batch.root != verdict_root:
         raise ProofUnavailable(task_id, f"the recorded leaves of batch {batch_seq} do not rebuild its root")
-    leaf = verdict_leaf(mine)
+    leaf = verdict_leaf(pool_id, batch_seq, mine)
     return {
         "task_id": task_id,
         "pool_id": "0x" + pool_id.hex(),
         "batch_seq": batch_seq,
         "verdict_root": "0x" + verdict_root.hex(),
         "leaf": {
+            "pool_id": "0x" + pool_id.hex(),
+            "batch_seq": batch_seq,
             "task_id": mine.task_id,
             "task_key": "0x" + id32(mine.task_id).hex(),
             "outcome": mine.outcome,
@@ -55,5 +58,5 @@ def build_proof(
             "evidence_digest": "0x" + mine.evidence_digest.hex(),
         },
         "leaf_hash": "0x" + leaf.hash().hex(),
-        "proof": ["0x" + node.hex() for node in tree.proof(leaf)],
+        "proof": ["0x" + node.hex() for node in batch.proof(leaf)],
     }

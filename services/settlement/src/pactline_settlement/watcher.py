@@ -155,6 +155,7 @@ class ChainWatcher:
                 evaluator=args["evaluator"].lower(),
                 token=args["token"].lower(),
                 expired_at=int(args["expiredAt"]),
+                price_per_task=int(args["pricePerTask"]),
                 funded=int(args["amount"]),
             )
         elif job_id is not None:

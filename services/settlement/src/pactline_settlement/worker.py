@@ -22,6 +22,7 @@ import asyncpg
 from eth_account import Account
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from pactline_escrow import InvalidBatch
 from pactline_escrow.errors import EscrowReverted
 from pactline_messaging.retrying import is_infrastructure_error
 
@@ -240,6 +241,7 @@ class SettlementWorker:
                 buyer=acceptance["buyer_address"],
                 provider=acceptance["provider_address"],
                 token=self.identity.token.lower(),
+                price=acceptance["price"],
                 evaluator=self.address.lower(),
             )
             if pool is None:
@@ -264,7 +266,15 @@ class SettlementWorker:
                 recorded_seq,
             )
             return
-        view = PoolView(pool_id, int(acceptance["price"]), on_chain.remaining, on_chain.expired_at, recorded_seq + 1)
+        if on_chain.price_per_task != int(acceptance["price"]):
+            log.error(
+                "pool 0x%s prices a task at %s, the acceptance at %s; not settling it",
+                pool_id.hex(),
+                on_chain.price_per_task,
+                acceptance["price"],
+            )
+            return
+        view = PoolView(pool_id, on_chain.price_per_task, on_chain.remaining, on_chain.expired_at, recorded_seq + 1)
         rows = await all_rows(
             queries.work.ready_tasks(conn, acceptance_id=acceptance["acceptance_id"], limit=self.policy.max_tasks)
         )
@@ -275,8 +285,12 @@ class SettlementWorker:
         already = [
             r["task_id"] for r in await all_rows(queries.work.batched_task_ids(conn, task_ids=list(batch.task_ids)))
         ]
-        check_batch(batch, view, already, netted=(batch.released, batch.refunded))
-        tree = escrow_calls.batch_tree(pool_id, batch.batch_seq, batch.leaves)
+        try:
+            check_batch(batch, view, already, netted=(batch.released, batch.refunded))
+            tree = escrow_calls.verdict_batch(pool_id, batch.batch_seq, view.price, batch.leaves)
+        except (BatchRefused, InvalidBatch) as exc:
+            log.error("batch %s of pool 0x%s not signed: %s", batch.batch_seq, pool_id.hex(), exc)
+            return
         leaves = [
             {
                 "task_id": leaf.task_id,

@@ -66,6 +66,7 @@ CREATE TABLE chain_pools (
     evaluator       text NOT NULL,
     token           text NOT NULL,
     expired_at      bigint NOT NULL,
+    price_per_task  numeric(78, 0) NOT NULL,
     funded          numeric(78, 0) NOT NULL,
     settled         numeric(78, 0) NOT NULL DEFAULT 0,   -- released + refunded of confirmed batches
     last_batch_seq  integer NOT NULL DEFAULT 0,

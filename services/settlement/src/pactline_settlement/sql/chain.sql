@@ -26,8 +26,9 @@ WHERE job_id = :job_id;
 SELECT * FROM chain_pools WHERE pool_id = :pool_id;
 
 -- name: insert_chain_pool!
-INSERT INTO chain_pools (pool_id, acceptance_key, buyer, provider, evaluator, token, expired_at, funded)
-VALUES (:pool_id, :acceptance_key, :buyer, :provider, :evaluator, :token, :expired_at, :funded)
+INSERT INTO chain_pools (pool_id, acceptance_key, buyer, provider, evaluator, token, expired_at, price_per_task,
+                         funded)
+VALUES (:pool_id, :acceptance_key, :buyer, :provider, :evaluator, :token, :expired_at, :price_per_task, :funded)
 ON CONFLICT (pool_id) DO NOTHING;
 
 -- name: fund_chain_pool!

@@ -92,10 +92,10 @@ DELETE FROM batches WHERE pool_id = :pool_id AND batch_seq = :batch_seq AND stat
 
 -- name: usable_pool^
 -- The acceptance's pool this service may settle: opened by the buyer for this provider, in the
--- configured token, naming this service as evaluator, not closed.
+-- configured token, at the accepted price per task, naming this service as evaluator, not closed.
 SELECT * FROM chain_pools
 WHERE acceptance_key = :acceptance_key AND buyer = :buyer AND provider = :provider AND token = :token
-  AND evaluator = :evaluator AND NOT closed
+  AND price_per_task = :price AND evaluator = :evaluator AND NOT closed
 ORDER BY pool_id LIMIT 1;
 
 -- name: planned_batches_of_pool
