@@ -10,9 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make the test kits importable
 
-from settlement_chain import Chain, Publisher, funded_account, new_chain
-
 from pactline_messaging import idempotent_producer
+from settlement_chain import Chain, Publisher, funded_account, new_chain
 
 
 @pytest.fixture(scope="session")

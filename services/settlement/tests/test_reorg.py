@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
-from settlement_chain import PRICE, ledger_row, new_deal, service_settings, service_spec, settle_events, wait_until
 
 from pactline_escrow import JobStatus
 from pactline_service.runtime import running
+from settlement_chain import PRICE, ledger_row, new_deal, service_settings, service_spec, settle_events, wait_until
 
 pytestmark = pytest.mark.infra
 CONFIRMATIONS = 3
@@ -34,7 +34,12 @@ async def test_a_reorg_that_drops_the_refund_gets_it_sent_again_and_paid_once(
         database_url, kafka_topics, eth_rpc_url, deployment_file, evaluator_key, settlement_confirmations=CONFIRMATIONS
     )
     async with running(spec, settings) as service:
-        await wait_until(lambda: ledger_row(service.pool, deal.acceptance_id), what="the confirmed funding")
+
+        async def funded():
+            row = await ledger_row(service.pool, deal.acceptance_id)
+            return row is not None and int(row["escrowed"]) == PRICE
+
+        await wait_until(funded, what="the confirmed funding in the ledger")
         snapshot = await chain.rpc("evm_snapshot")
         fork_point = await chain.w3.eth.block_number
         await deal.judge(task, "FAIL", job)

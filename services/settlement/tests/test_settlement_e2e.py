@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import pytest
 from eth_account import Account
+
+from pactline_cli.commands.settlement import SettlementApi, reconcile_ledger
+from pactline_escrow import JobStatus
+from pactline_service.runtime import running
+from pactline_settlement.escrow_calls import verify_on_chain
+from pactline_settlement.proofs import leaf_from_json
 from settlement_chain import (
     HOUR,
     PRICE,
     api_get,
+    asgi_transport,
     ledger_row,
     new_deal,
     service_settings,
@@ -17,11 +24,6 @@ from settlement_chain import (
     wait_until,
 )
 from settlement_testkit import WINDOW
-
-from pactline_escrow import JobStatus
-from pactline_service.runtime import running
-from pactline_settlement.escrow_calls import verify_on_chain
-from pactline_settlement.proofs import leaf_from_json
 
 pytestmark = pytest.mark.infra
 
@@ -274,7 +276,16 @@ async def test_aggregate_batches_settle_netted_amounts_and_every_party_matches_t
         assert batch.released == sum(leaf.released for leaf in batch.leaves)
         assert batch.refunded == sum(leaf.refunded for leaf in batch.leaves)
 
-    # Every task's proof checks against the root stored on chain, through the contract itself.
+    # `pactline settlement reconcile` finds the ledger equal to the chain, and finds a tampered row.
+    api = SettlementApi("http://settlement", transport=asgi_transport(service))
+    checked, differences = await reconcile_ledger(api, chain.reader, deal.acceptance_id)
+    assert (checked, differences) == (1, [])
+    await service.pool.execute("UPDATE ledger_pools SET released = released + 1 WHERE pool_id = $1", pool_id)
+    _, differences = await reconcile_ledger(api, chain.reader, deal.acceptance_id)
+    assert [(d.field, d.ledger, d.chain) for d in differences] == [("released", 6 * PRICE + 1, 6 * PRICE)]
+
+    # Every task's proof checks against the root stored on chain, through the contract itself,
+    # as `pactline settlement verify` asks it.
     for task, outcome in tasks:
         response = await api_get(service, f"/v1/settlements/tasks/{task}/proof")
         assert response.status_code == 200, response.text

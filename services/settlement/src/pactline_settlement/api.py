@@ -63,6 +63,7 @@ async def _pool_doc(conn: asyncpg.Connection, row: asyncpg.Record) -> dict[str, 
     batches = await all_rows(queries.ledger.batch_rows(conn, pool_id=row["pool_id"]))
     return {
         "pool_id": _hex(row["pool_id"]),
+        "contract": row["contract"],
         "acceptance_id": row["acceptance_id"],
         **_figures(row),
         "batches": [

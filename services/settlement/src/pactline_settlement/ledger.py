@@ -172,6 +172,9 @@ class Ledger:
     def pool_id(self) -> str | None:
         return next((f.pool_id for f in self.fundings.values() if f.pool_id is not None), None)
 
+    def pool_contract(self) -> str | None:
+        return next((f.contract for f in self.fundings.values() if f.pool_id is not None), None)
+
     def pool_figures(self) -> Figures:
         """Aggregate mode: the pool's figures. Held is what the pool keeps for INCONCLUSIVE
         tasks still inside their dispute window, never more than the pool holds."""

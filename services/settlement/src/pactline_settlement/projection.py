@@ -87,6 +87,7 @@ async def write_rows(conn: asyncpg.Connection, state: Ledger, before: Ledger | N
             conn,
             pool_id=bytes.fromhex(pool_id[2:]),
             acceptance_id=state.acceptance_id,
+            contract=state.pool_contract(),
             batches=len(state.batches()),
             escrowed=figures.escrowed,
             released=figures.released,

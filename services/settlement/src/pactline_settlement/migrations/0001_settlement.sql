@@ -194,6 +194,7 @@ CREATE TABLE ledger_jobs (
 CREATE TABLE ledger_pools (
     pool_id        bytea PRIMARY KEY,
     acceptance_id  text NOT NULL,
+    contract       text,
     batches        integer NOT NULL,
     escrowed       numeric(78, 0) NOT NULL,
     released       numeric(78, 0) NOT NULL,

@@ -19,9 +19,9 @@ ON CONFLICT (acceptance_id, job_id) DO UPDATE SET contract = EXCLUDED.contract, 
     refunded = EXCLUDED.refunded, held = EXCLUDED.held, remaining = EXCLUDED.remaining;
 
 -- name: upsert_pool_row!
-INSERT INTO ledger_pools (pool_id, acceptance_id, batches, escrowed, released, refunded, held, remaining)
-VALUES (:pool_id, :acceptance_id, :batches, :escrowed, :released, :refunded, :held, :remaining)
-ON CONFLICT (pool_id) DO UPDATE SET batches = EXCLUDED.batches, escrowed = EXCLUDED.escrowed,
+INSERT INTO ledger_pools (pool_id, acceptance_id, contract, batches, escrowed, released, refunded, held, remaining)
+VALUES (:pool_id, :acceptance_id, :contract, :batches, :escrowed, :released, :refunded, :held, :remaining)
+ON CONFLICT (pool_id) DO UPDATE SET contract = EXCLUDED.contract, batches = EXCLUDED.batches, escrowed = EXCLUDED.escrowed,
     released = EXCLUDED.released, refunded = EXCLUDED.refunded, held = EXCLUDED.held,
     remaining = EXCLUDED.remaining;
 

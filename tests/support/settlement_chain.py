@@ -19,7 +19,6 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from settlement_testkit import accepted, completed, verdict
 from web3 import AsyncWeb3
 
 from pactline_escrow import BuyerClient, Deployment, ProviderClient
@@ -32,6 +31,7 @@ from pactline_service import ServiceSpec
 from pactline_settlement.app import SPEC
 from pactline_settlement.escrow_calls import id32
 from pactline_settlement.settings import SettlementSettings
+from settlement_testkit import accepted, completed, verdict
 from topic_reader import start_group_at_end
 
 ONE_USDC = 1_000_000
@@ -231,8 +231,8 @@ async def wait_until(check, *, timeout: float = 120.0, what: str = "condition", 
     return await wait_for(check, timeout=timeout, interval=interval, what=what)
 
 
-async def api_get(service, path: str) -> httpx.Response:
-    """A GET on the service's routes, in process."""
+def asgi_transport(service) -> httpx.ASGITransport:
+    """The service's routes, in process, over its live resources."""
     from fastapi import FastAPI
 
     from pactline_settlement.api import router
@@ -240,7 +240,12 @@ async def api_get(service, path: str) -> httpx.Response:
     app = FastAPI()
     app.include_router(router)
     app.state.service = service
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://settlement") as http:
+    return httpx.ASGITransport(app)
+
+
+async def api_get(service, path: str) -> httpx.Response:
+    """A GET on the service's routes, in process."""
+    async with httpx.AsyncClient(transport=asgi_transport(service), base_url="http://settlement") as http:
         return await http.get(path)
 
 

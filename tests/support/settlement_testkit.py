@@ -23,7 +23,7 @@ from pactline_events import (
 from pactline_pacts import pact_hash, parse_pact
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pacts"
 DOCUMENT = parse_pact((EXAMPLES / "customer-support.yaml").read_text(), "application/yaml")
 WINDOW = DOCUMENT.dispute_window_seconds
 PROVIDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
