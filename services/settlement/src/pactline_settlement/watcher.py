@@ -20,7 +20,7 @@ from . import facts
 from .chain import ChainClient, RawLog
 from .domain import JobState
 from .identity import ChainIdentity
-from .store import queries
+from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class ChainWatcher:
             upto = min(confirmed, last + self.chunk)
             recorded += await self._read(pool, last + 1, upto)
             last = upto
+        await self.publish_pending(pool)
         return recorded
 
     async def _read(self, pool: asyncpg.Pool, first: int, last: int) -> int:
@@ -95,21 +96,34 @@ class ChainWatcher:
             times[number] = block.timestamp
         unknown_jobs = await self._unknown_jobs(pool, logs)
         async with pool.acquire() as conn, conn.transaction():
-            jobs, pools = set(), set()
             for ordinal, raw in _with_ordinals(logs):
-                touched = await self._record(conn, raw, ordinal, times[raw.block_number], unknown_jobs)
-                if touched is not None:
-                    (jobs if raw.contract == "commerce" else pools).add(touched)
+                await self._record(conn, raw, ordinal, times[raw.block_number], unknown_jobs)
             await queries.chain.save_cursor(
                 conn, chain_id=self.identity.chain_id, block_number=last, block_hash=end.hash
             )
-            for job_id in sorted(jobs):
-                await facts.publish_job(conn, self.producer, self.identity.chain_id, self.identity.commerce, job_id)
-            for pool_id in sorted(pools):
-                await facts.publish_pool(
-                    conn, self.producer, self.identity.chain_id, self.identity.aggregate, self.identity.token, pool_id
-                )
         return len(logs)
+
+    async def publish_pending(self, pool: asyncpg.Pool) -> None:
+        """Emit the recorded facts whose job or pool is linked to an acceptance. One job or pool
+        per transaction: a transaction here never holds two tasks' locks, so it cannot deadlock
+        with a handler's batch (which may lock several tasks, in log order)."""
+        async with pool.acquire() as conn:
+            refs = await all_rows(queries.chain.unemitted_refs(conn))
+        for ref in refs:
+            async with pool.acquire() as conn, conn.transaction():
+                if ref["job_id"] is not None:
+                    await facts.publish_job(
+                        conn, self.producer, self.identity.chain_id, self.identity.commerce, int(ref["job_id"])
+                    )
+                else:
+                    await facts.publish_pool(
+                        conn,
+                        self.producer,
+                        self.identity.chain_id,
+                        self.identity.aggregate,
+                        self.identity.token,
+                        bytes(ref["pool_id"]),
+                    )
 
     async def _unknown_jobs(self, pool: asyncpg.Pool, logs: list[RawLog]) -> dict[int, object]:
         """Jobs named by logs whose JobCreated the watcher never saw (it started later): their

@@ -69,3 +69,14 @@ ORDER BY log_index LIMIT 1;
 
 -- name: unemitted_count$
 SELECT count(*) FROM chain_logs WHERE emitted_at IS NULL;
+
+-- name: unemitted_refs
+-- The linked jobs and pools that have recorded facts not yet emitted (a fact waits for its
+-- link: a task naming the job, an acceptance owning the pool).
+SELECT DISTINCT c.job_id, NULL::bytea AS pool_id
+FROM chain_logs c JOIN job_links l ON l.job_id = c.job_id
+WHERE c.emitted_at IS NULL
+UNION
+SELECT DISTINCT NULL::numeric, c.pool_id
+FROM chain_logs c JOIN chain_pools p ON p.pool_id = c.pool_id JOIN acceptances a ON a.acceptance_key = p.acceptance_key
+WHERE c.emitted_at IS NULL;
