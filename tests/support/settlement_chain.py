@@ -263,3 +263,12 @@ async def settle_events(kafka: str, acceptance_id: str) -> list:
 
 async def sleep_briefly() -> None:
     await asyncio.sleep(0)
+
+
+async def signer_of(service):
+    """The service's signer, once it has started (it starts when the chain is configured)."""
+
+    async def started():
+        return service.resources.get("signer")
+
+    return await wait_until(started, what="the signer to start")

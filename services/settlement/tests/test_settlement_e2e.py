@@ -21,6 +21,7 @@ from settlement_chain import (
     service_settings,
     service_spec,
     settle_events,
+    signer_of,
     wait_until,
 )
 from settlement_testkit import WINDOW
@@ -34,6 +35,7 @@ async def settlement(database_url, kafka_topics, eth_rpc_url, db_schema, deploym
     settings = service_settings(database_url, kafka_topics, eth_rpc_url, deployment_file, evaluator_key)
     async with running(spec, settings) as service:
         service.evaluator_address = Account.from_key(evaluator_key).address
+        await signer_of(service)
         yield service
 
 
@@ -42,6 +44,11 @@ async def figures(service, acceptance_id: str) -> dict | None:
     if row is None:
         return None
     return {k: int(row[k]) for k in ("escrowed", "released", "refunded", "held", "remaining")}
+
+
+async def escrowed(service, acceptance_id: str, amount: int) -> bool:
+    found = await figures(service, acceptance_id)
+    return found is not None and found["escrowed"] == amount
 
 
 async def test_pass_releases_the_budget_to_the_provider_once_its_submit_is_on_chain(
@@ -55,7 +62,7 @@ async def test_pass_releases_the_budget_to_the_provider_once_its_submit_is_on_ch
     await deal.judge(task, "PASS", job)
 
     # PASS waits for the provider's submit: nothing is sent before it.
-    await wait_until(lambda: figures(settlement, deal.acceptance_id), what="the funding in the ledger")
+    await wait_until(lambda: escrowed(settlement, deal.acceptance_id, PRICE), what="the funding in the ledger")
     assert (await chain.reader.get_job(job)).status is JobStatus.FUNDED
     provider_before = await chain.balance(deal.provider.address)
     await deal.submit(job)
@@ -168,7 +175,7 @@ async def test_a_provider_that_never_submits_leaves_the_job_to_claim_refund(sett
     task = deal.task_id()
     await deal.complete_task(task, job)
     await deal.judge(task, "PASS", job)
-    await wait_until(lambda: figures(settlement, deal.acceptance_id), what="the funding in the ledger")
+    await wait_until(lambda: escrowed(settlement, deal.acceptance_id, PRICE), what="the funding in the ledger")
     await chain.advance(HOUR + 1)
     await deal.buyer.claim_refund(job)
 
@@ -184,8 +191,12 @@ async def test_a_provider_that_never_submits_leaves_the_job_to_claim_refund(sett
         return response.json() if response.json()["status"] == "done" else None
 
     assert "already expired" in (await wait_until(closed, what="the task closed"))["detail"]
-    found = await figures(settlement, deal.acceptance_id)
-    assert found == {"escrowed": PRICE, "released": 0, "refunded": PRICE, "held": 0, "remaining": 0}
+    expected = {"escrowed": PRICE, "released": 0, "refunded": PRICE, "held": 0, "remaining": 0}
+
+    async def in_ledger():
+        return await figures(settlement, deal.acceptance_id) == expected
+
+    await wait_until(in_ledger, what="the expiry refund in the ledger")
 
 
 @pytest.fixture
@@ -202,6 +213,7 @@ async def batching_settlement(database_url, kafka_topics, eth_rpc_url, db_schema
     )
     async with running(spec, settings) as service:
         service.evaluator_address = Account.from_key(evaluator_key).address
+        await signer_of(service)
         yield service
 
 

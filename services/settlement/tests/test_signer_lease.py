@@ -8,9 +8,9 @@ import contextlib
 
 import pytest
 from eth_account import Account
-from settlement_chain import PRICE, ledger_row, new_deal, service_settings, service_spec, wait_until
 
 from pactline_service.runtime import running
+from settlement_chain import PRICE, ledger_row, new_deal, service_settings, service_spec, signer_of, wait_until
 
 pytestmark = pytest.mark.infra
 
@@ -39,7 +39,7 @@ async def test_one_replica_signs_the_other_stands_by_and_takes_over(
     replicas = [await stacks[0].enter_async_context(running(spec, settings))]
     replicas.append(await stacks[1].enter_async_context(running(spec, settings)))
     try:
-        workers = [r.resources["signer"] for r in replicas]
+        workers = [await signer_of(r) for r in replicas]
 
         async def one_active():
             active = [w for w in workers if w.active and w.reconciled]

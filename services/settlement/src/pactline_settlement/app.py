@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -19,24 +21,55 @@ from .worker import SettlementWorker
 log = logging.getLogger(__name__)
 
 
+class SignerWhenDeployed:
+    """Starts the signer once the chain is configured: locally `make demo` deploys the contracts
+    after the services are up. Until then verdicts are recorded and the ledger is served; the
+    signer reconciles and catches up when it starts."""
+
+    def __init__(self, service: Service, settings: SettlementSettings, retry_s: float = 2.0) -> None:
+        self.service = service
+        self.settings = settings
+        self.retry_s = retry_s
+        self._task: asyncio.Task[None] | None = None
+        self._worker: SettlementWorker | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="settlement-signer-start")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._worker is not None:
+            await self._worker.stop()
+
+    async def _run(self) -> None:
+        warned = False
+        while True:
+            try:
+                identity = resolve(self.settings)
+                break
+            except ChainNotConfigured as exc:
+                if not warned:
+                    log.warning("settlement has no chain yet: %s", exc)
+                    warned = True
+                await asyncio.sleep(self.retry_s)
+        self.service.resources["chain_identity"] = identity
+        if not self.settings.has_signer():
+            log.warning("no evaluator key (or PACTLINE_SETTLEMENT_SIGNER_ENABLED=false): this replica never signs")
+            return
+        schema = await self.service.pool.fetchval("SELECT current_schema()")
+        worker = SettlementWorker(self.service.pool, self.service.name, schema, self.settings, identity)
+        self.service.resources["signer"] = worker
+        self._worker = worker
+        await worker.start()
+
+
 async def _setup(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, SettlementSettings)
-    try:
-        identity = resolve(settings)
-    except ChainNotConfigured as exc:
-        # Still useful without a chain: verdicts are recorded and the ledger is served; nothing
-        # is settled until a deployment is configured and the service restarted.
-        log.warning("settlement has no chain: %s", exc)
-        return
-    service.resources["chain_identity"] = identity
-    if not settings.has_signer():
-        log.warning("no evaluator key (or PACTLINE_SETTLEMENT_SIGNER_ENABLED=false): this replica never signs")
-        return
-    schema = await service.pool.fetchval("SELECT current_schema()")
-    worker = SettlementWorker(service.pool, service.name, schema, settings, identity)
-    service.resources["signer"] = worker
-    service.background.append(worker)
+    service.background.append(SignerWhenDeployed(service, settings))
 
 
 SPEC = ServiceSpec(
