@@ -31,8 +31,10 @@ def test_stored_v1_jury_deliberated_is_upcast_on_read():
     assert all(j.flags == () and j.latency_ms is None and not j.simulated for j in result.judgments)
     assert (result.agreement, result.valid_votes, result.quorum, result.reason) == (None, None, None, None)
     assert payload.cost == 430
-    assert payload.excluded_judges == () and payload.injection_findings == ()
-    assert payload.fence_token is None and payload.canary is None
+    assert payload.excluded_judges == ()
+    assert payload.injection_findings == ()
+    assert payload.fence_token is None
+    assert payload.canary is None
 
 
 def test_upcaster_is_pure():

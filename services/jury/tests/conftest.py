@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make jury_testkit importable
 
 from pactline_jury.judge_server import AnswerKey, running
 

@@ -13,7 +13,7 @@ from pactline_events.types import Outcome
 from pactline_jury.aggregation import Ballot, central_score, decide_clause, decimal_text, median, trimmed_mean
 from pactline_jury.panel import PanelPolicy
 
-P, F, I = Outcome.PASS, Outcome.FAIL, Outcome.INCONCLUSIVE
+P, F, INC = Outcome.PASS, Outcome.FAIL, Outcome.INCONCLUSIVE
 POLICY = PanelPolicy(quorum=2, min_agreement="0.6")
 
 
@@ -27,12 +27,12 @@ def ballots(*verdicts):
         ((F, F, P), 3, False, F, None),  # one always-pass judge cannot flip a FAIL
         ((P, P, F), 3, False, P, None),
         ((P, P), 3, False, P, None),  # one judge timed out, the other two decide
-        ((P,), 3, False, I, R.VOTES_BELOW_QUORUM),  # a lone vote is not a panel
-        ((), 3, False, I, R.VOTES_BELOW_QUORUM),  # every judge down
-        ((P,), 1, False, I, R.PANEL_BELOW_QUORUM),
-        ((P, F), 3, False, I, R.TIE),
+        ((P,), 3, False, INC, R.VOTES_BELOW_QUORUM),  # a lone vote is not a panel
+        ((), 3, False, INC, R.VOTES_BELOW_QUORUM),  # every judge down
+        ((P,), 1, False, INC, R.PANEL_BELOW_QUORUM),
+        ((P, F), 3, False, INC, R.TIE),
         ((P, P, P, F, F), 5, False, P, None),  # 0.6 meets min_agreement 0.6
-        ((P, P), 5, True, I, R.FLAGGED_WITHOUT_PANEL_MAJORITY),  # compromised minority on a flagged output
+        ((P, P), 5, True, INC, R.FLAGGED_WITHOUT_PANEL_MAJORITY),  # compromised minority on a flagged output
         ((P, P), 5, False, P, None),  # the same votes on a clean output
         ((P, P, P), 5, True, P, None),  # a majority of every seated judge may pass a flagged output
         ((F, F), 5, True, F, None),  # the flagged rule only ever blocks a PASS
@@ -41,13 +41,14 @@ def ballots(*verdicts):
 def test_rules(votes, seated, flagged, outcome, reason):
     decision = decide_clause(ballots(*votes), seated=seated, flagged=flagged, policy=POLICY)
     assert (decision.outcome, decision.reason) == (outcome, reason)
-    assert decision.valid_votes == len(votes) and decision.quorum == 2
+    assert decision.valid_votes == len(votes)
+    assert decision.quorum == 2
 
 
 def test_low_agreement_is_inconclusive():
     policy = PanelPolicy(quorum=2, min_agreement="0.75")
     decision = decide_clause(ballots(P, P, F), seated=3, flagged=False, policy=policy)
-    assert (decision.outcome, decision.reason, decimal_text(decision.agreement)) == (I, R.LOW_AGREEMENT, "0.6667")
+    assert (decision.outcome, decision.reason, decimal_text(decision.agreement)) == (INC, R.LOW_AGREEMENT, "0.6667")
 
 
 def test_median_below_five_votes_trimmed_mean_from_five():
@@ -65,10 +66,11 @@ def test_never_pass_without_a_strict_majority_of_valid_votes(votes, extra_seats,
     decision = decide_clause(ballots(*votes), seated=seated, flagged=flagged, policy=POLICY)
     passes = votes.count(P)
     if decision.outcome is P:
-        assert passes > len(votes) - passes and len(votes) >= POLICY.quorum
+        assert passes > len(votes) - passes
+        assert len(votes) >= POLICY.quorum
         if flagged:
             assert 2 * passes > seated
-    if decision.outcome is I:
+    if decision.outcome is INC:
         assert decision.reason is not None
     else:
         assert decision.reason is None

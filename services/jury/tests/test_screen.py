@@ -1,5 +1,6 @@
 """The injection screen flags text aimed at judges, hidden or not, and leaves honest text alone."""
 
+# ruff: noqa: RUF001 - look-alike letters are what these tests are about
 from __future__ import annotations
 
 import base64

@@ -94,7 +94,11 @@ class Jury:
 
 
 def _observe(
-    event: JuryDeliberated, records: tuple[JudgmentRecord, ...], seating: Seating, findings: tuple[Finding, ...], wall_ms: int
+    event: JuryDeliberated,
+    records: tuple[JudgmentRecord, ...],
+    seating: Seating,
+    findings: tuple[Finding, ...],
+    wall_ms: int,
 ) -> None:
     metrics.DELIBERATIONS.labels(str(event.simulated).lower()).inc()
     metrics.PANEL_SECONDS.observe(wall_ms / 1000)

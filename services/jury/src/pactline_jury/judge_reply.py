@@ -59,9 +59,7 @@ def parse_vote(content: str, threshold: Decimal) -> Vote:
     if len(text) > MAX_REPLY_CHARS or not (text.startswith("{") and text.endswith("}")):
         raise _Unparseable("not a single JSON object")
     try:
-        data = json.loads(
-            text, parse_float=Decimal, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise _Unparseable(str(exc)) from None
     if not isinstance(data, dict) or not {"verdict", "score"} <= data.keys() <= _KEYS:

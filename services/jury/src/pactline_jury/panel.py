@@ -29,13 +29,18 @@ class JudgeConfig(BaseModel):
     api_base: str | None = Field(None, description="Endpoint, for local or self-hosted servers (vLLM, Ollama)")
     api_base_env: EnvName | None = Field(None, description="Variable that overrides api_base when set")
     api_key_env: EnvName | None = Field(None, description="Variable holding the API key")
-    provider: str | None = Field(None, max_length=100, description="Circuit-breaker key; default: endpoint host and model, else the litellm provider")
+    provider: str | None = Field(
+        None,
+        max_length=100,
+        description="Circuit-breaker key; default: endpoint host and model, else the litellm provider",
+    )
     timeout_ms: int = Field(20_000, ge=50, le=600_000, description="Deadline for the whole judgment, retries included")
     input_price: int = Field(ge=0, description="Micro-USD per million input tokens")
     output_price: int = Field(ge=0, description="Micro-USD per million output tokens")
     max_output_tokens: int = Field(300, ge=16, le=4096)
     json_mode: Literal["auto", "on", "off"] = Field(
-        "auto", description="Ask for response_format json_object: when litellm says the model supports it, always, never"
+        "auto",
+        description="Ask for response_format json_object: when litellm says the model supports it, always, never",
     )
     simulated: bool = Field(False, description="Answered by the project's simulated judge server")
 

@@ -30,18 +30,24 @@ ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u115f\u
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 TAG_FIRST, TAG_LAST = 0xE0000, 0xE007F
 
-_JUDGE = r"(?:judges?|evaluators?|graders?|reviewers?|jury|juror|assessors?|llm|ai|language model|model|assistant|gpt|claude)"
+_JUDGE = (
+    r"(?:judges?|evaluators?|graders?|reviewers?|jury|juror|assessors?"
+    r"|llm|ai|language model|model|assistant|gpt|claude)"
+)
 _ADDRESSEE = r"(?:judges?|evaluators?|graders?|reviewers?|jury|jurors?|assessors?)"
 _INSTRUCTION_PATTERNS = [
-    rf"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{{0,50}}?\b(?:instructions?|rubric|criteri(?:on|a)|rules?|prompt|guidelines?|above|previous|prior|system)\b",
+    r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.\n]{0,50}?"
+    r"\b(?:instructions?|rubric|criteri(?:on|a)|rules?|prompt|guidelines?|above|previous|prior|system)\b",
     rf"\b(?:note|message|instructions?|attention|reminder)\s+(?:to|for)\s+(?:the\s+|all\s+|any\s+)?{_JUDGE}\b",
     rf"(?:^|[\n.!]\s*)(?:dear\s+|hey\s+|hello\s+)?(?:the\s+)?{_ADDRESSEE}\s*[:,]",
     rf"\byou\s+are\s+(?:now\s+)?(?:an?|the)\b[^.\n]{{0,40}}\b{_JUDGE}\b",
     r"\b(?:answer|respond|reply|output|say|print|mark|grade|rate|score|label|classify|judge|evaluate|return|give)\b"
-    r"[^.\n]{0,40}?\b(?:as\s+)?[\"'`]?(?:pass(?:ed)?|approved|compliant|full marks|perfect(?:\s+score)?|10\s*/\s*10)\b[\"'`]?",
+    r"[^.\n]{0,40}?\b(?:as\s+)?[\"'`]?"
+    r"(?:pass(?:ed)?|approved|compliant|full marks|perfect(?:\s+score)?|10\s*/\s*10)\b[\"'`]?",
     r"\b(?:this|the|my)\s+(?:output|response|answer|submission)\s+(?:must|should|shall|will)\s+(?:be\s+)?"
     r"(?:pass(?:ed)?|marked\s+(?:as\s+)?pass(?:ed)?|graded\s+(?:as\s+)?pass(?:ed)?|approved|accepted)\b",
-    r"\b(?:this|the)\s+(?:output|response|answer|submission)\s+(?:has\s+been|is|was)\s+(?:already\s+)?(?:pre-?)?(?:approved|verified|validated|certified)\b",
+    r"\b(?:this|the)\s+(?:output|response|answer|submission)\s+(?:has\s+been|is|was)\s+(?:already\s+)?"
+    r"(?:pre-?)?(?:approved|verified|validated|certified)\b",
     r"\bnew\s+(?:instructions?|rules?|task)\b\s*[:.]",
     r"\b(?:system|developer|admin(?:istrator)?|platform)\s+(?:prompt|message|override|instructions?|notice)\b",
 ]
@@ -94,8 +100,11 @@ def escape_invisible(text: str) -> str:
     out = []
     for ch in text:
         cp = ord(ch)
-        if ch in ZERO_WIDTH or ch in BIDI_CONTROLS or TAG_FIRST <= cp <= TAG_LAST or (
-            unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t"
+        if (
+            ch in ZERO_WIDTH
+            or ch in BIDI_CONTROLS
+            or TAG_FIRST <= cp <= TAG_LAST
+            or (unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t")
         ):
             out.append(f"\\u{{{cp:X}}}")
         elif ch == "\n":
@@ -171,7 +180,9 @@ def _invisible_runs(text: str) -> Iterator[Finding]:
         k += 1
         note = f"{count} invisible character(s)"
         if kind is InjectionKind.UNICODE_TAG:
-            hidden = "".join(chr(ord(c) - TAG_FIRST) for c in text[start:end] if TAG_FIRST + 0x20 <= ord(c) <= TAG_FIRST + 0x7E)
+            hidden = "".join(
+                chr(ord(c) - TAG_FIRST) for c in text[start:end] if TAG_FIRST + 0x20 <= ord(c) <= TAG_FIRST + 0x7E
+            )
             note = f"hidden tag text {hidden[:120]!r}"
         yield Finding(kind, start, _evidence(text, start, end, note), text[start:end])
 

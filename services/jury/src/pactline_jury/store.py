@@ -17,7 +17,8 @@ from pactline_events.canonical import canonical_json
 from .aggregation import decimal_text
 from .deliberation import Deliberation
 
-queries = aiosql.from_path(Path(__file__).parent / "sql", "asyncpg")
+queries = aiosql.from_path(Path(__file__).parent / "sql", "asyncpg", mandatory_parameters=False)
+NOTIFY_CHANNEL = "pactline_jury_requests"  # wakes the worker at commit; polling covers a missed one
 
 
 async def record_request(conn: asyncpg.Connection, event: Envelope, *, received_at: datetime) -> bool:

@@ -47,11 +47,51 @@ def request(output: str, *, family: str = "openai", clauses: int = 1, threshold:
         acceptance_id="acc-1",
         agent_model_family=family,
         rubric=tuple(
-            {"clause_id": f"clause-{i}", "criterion": "The reply resolves the customer's question politely.",
-             "pass_threshold": threshold}
+            {
+                "clause_id": f"clause-{i}",
+                "criterion": "The reply resolves the customer's question politely.",
+                "pass_threshold": threshold,
+            }
             for i in range(clauses)
         ),
         input="Where is my order #1234?",
         output=output,
         evidence_digest="0" * 64,
     )
+
+
+def requested_envelope(payload: JuryRequested, *, producer: str = "evaluator"):
+    """A JuryRequested as the evaluator would have sealed it (first event of its stream)."""
+    import uuid
+
+    from pactline_events import GENESIS_HASH, PendingEvent, new_event_id, utc_now
+
+    pending = PendingEvent(
+        event_id=new_event_id(),
+        occurred_at=utc_now(),
+        stream_id=f"evaluation-{payload.task_id}",
+        correlation_id=uuid.uuid4(),
+        payload=payload,
+    )
+    return pending.seal(producer=producer, stream_seq=1, prev_hash=GENESIS_HASH)
+
+
+def panel_yaml(url: str, *models_and_families: tuple[str, str], **policy: Any) -> str:
+    """A panel file's text for simulated judges at ``url``."""
+    import json
+
+    judges = [
+        {
+            "judge_id": f"j-{m.replace('.', '-')}",
+            "model": f"openai/{m}",
+            "family": f,
+            "api_base": url,
+            "timeout_ms": 3000,
+            "input_price": 100_000,
+            "output_price": 400_000,
+            "json_mode": "on",
+            "simulated": True,
+        }
+        for m, f in models_and_families
+    ]
+    return json.dumps({"version": "test-panel", "policy": {"quorum": 2, **policy}, "judges": judges})
