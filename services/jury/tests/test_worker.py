@@ -80,7 +80,8 @@ async def test_a_request_is_recorded_once_and_judged_once(pool, settings, judge_
         )
         assert row["cost_micro_usd"] == judgment.cost > 0
         assert row["latency_ms"] >= 0
-        assert row["valid"] is True and row["flags"] == []
+        assert row["valid"] is True
+        assert row["flags"] == []
 
 
 async def test_a_crash_after_the_panel_and_before_the_commit_loses_nothing(pool, settings, judge_url, answer_key):
