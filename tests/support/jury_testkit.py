@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import uuid
 from typing import Any
 
 from pactline_events import JuryRequested
@@ -40,7 +41,7 @@ def answer(key: AnswerKey, output: str, verdict: str, score: str | None = None) 
 
 
 def request(output: str, *, family: str = "openai", clauses: int = 1, threshold: str = "0.7") -> JuryRequested:
-    n = next(_ids)
+    n = f"{next(_ids)}-{uuid.uuid4().hex[:10]}"  # unique across runs: the topics keep every event
     return JuryRequested(
         request_id=f"req-{n}",
         task_id=f"task-{n}",
@@ -62,8 +63,6 @@ def request(output: str, *, family: str = "openai", clauses: int = 1, threshold:
 
 def requested_envelope(payload: JuryRequested, *, producer: str = "evaluator"):
     """A JuryRequested as the evaluator would have sealed it (first event of its stream)."""
-    import uuid
-
     from pactline_events import GENESIS_HASH, PendingEvent, new_event_id, utc_now
 
     pending = PendingEvent(

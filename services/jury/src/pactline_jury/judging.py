@@ -30,6 +30,8 @@ from .domain import CallResult
 from .panel import JudgeConfig, PanelPolicy
 
 log = logging.getLogger(__name__)
+litellm.suppress_debug_info = True
+logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # one INFO line per call is noise at our volume
 
 SIMULATED_FINGERPRINT = "pactline-simulated-judge"
 LOCAL_PLACEHOLDER_KEY = "no-key"  # OpenAI-compatible clients insist on a key; local servers ignore it

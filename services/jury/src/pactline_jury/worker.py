@@ -48,7 +48,7 @@ class DeliberationWorker:
 
     async def start(self) -> None:
         self._listener = await self.pool.acquire()
-        await self._listener.add_listener(store.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        await self._listener.add_listener(store.NOTIFY_CHANNEL, self._notified)
         self._loop = asyncio.create_task(self._run(), name="jury-deliberation-worker")
 
     async def stop(self) -> None:
@@ -61,9 +61,12 @@ class DeliberationWorker:
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.remove_listener(store.NOTIFY_CHANNEL, lambda *_: None)
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self._listener.remove_listener(store.NOTIFY_CHANNEL, self._notified)
             await self.pool.release(self._listener)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -23,7 +23,7 @@ SELECT
     (SELECT count(*) FROM deliberations) AS deliberations,
     (SELECT count(*) FROM deliberations WHERE flagged) AS flagged_outputs,
     (SELECT count(*) FROM deliberations WHERE simulated) AS simulated_deliberations,
-    (SELECT coalesce(sum(cost_micro_usd), 0) FROM deliberations) AS cost_micro_usd,
+    (SELECT coalesce(sum(cost_micro_usd), 0)::bigint FROM deliberations) AS cost_micro_usd,
     (SELECT count(*) FROM judgments) AS judgments,
     (SELECT count(*) FROM judgments WHERE valid) AS valid_judgments,
     (SELECT count(*) FROM judgments WHERE cardinality(flags) > 0) AS flagged_judgments,
