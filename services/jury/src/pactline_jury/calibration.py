@@ -69,9 +69,7 @@ def load_set(directory: Path = CALIBRATION_SET) -> tuple[CalibrationItem, ...]:
     for path in sorted(Path(directory).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for raw in data["items"]:
-            items.append(
-                CalibrationItem(criterion=data["criterion"], pass_threshold=data["pass_threshold"], **raw)
-            )
+            items.append(CalibrationItem(criterion=data["criterion"], pass_threshold=data["pass_threshold"], **raw))
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise CalibrationSetInvalid("item ids must be unique")
@@ -89,7 +87,10 @@ def answer_key_json(items: tuple[CalibrationItem, ...]) -> dict:
     """The labels as a simulated judge server's answer key."""
     return {
         "answers": {
-            hashlib.sha256(i.output.encode()).hexdigest(): {"verdict": i.verdict, "score": "1" if i.verdict == "PASS" else "0"}
+            hashlib.sha256(i.output.encode()).hexdigest(): {
+                "verdict": i.verdict,
+                "score": "1" if i.verdict == "PASS" else "0",
+            }
             for i in items
         }
     }
@@ -179,8 +180,14 @@ async def calibrate(
             calls = await asyncio.gather(*(caller.call(j, messages) for j in panel.judges))
             records = [
                 record_judgment(
-                    j, Decimal(item.pass_threshold), "calibration", prompt_hash(messages), c, canary=canary,
-                    output=item.output, planted=[f.matched for f in findings],
+                    j,
+                    Decimal(item.pass_threshold),
+                    "calibration",
+                    prompt_hash(messages),
+                    c,
+                    canary=canary,
+                    output=item.output,
+                    planted=[f.matched for f in findings],
                 )
                 for j, c in zip(panel.judges, calls, strict=True)
             ]
