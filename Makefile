@@ -58,3 +58,4 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/kafka_baseline.py
 	@$(UV) python bench/messaging_pipeline.py
 	@$(UV) python bench/gas.py
+	@$(UV) python bench/jury_panel.py

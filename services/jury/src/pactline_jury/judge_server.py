@@ -339,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         len(key.answers),
         key.default.verdict,
     )
-    uvicorn.run(create_app(key), host=args.host, port=args.port, log_level="warning")
+    # Slow judges sleep for up to a minute; a stop does not wait for them.
+    uvicorn.run(create_app(key), host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=2)
 
 
 if __name__ == "__main__":
