@@ -16,8 +16,6 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetching price lists at import
-import litellm
 from aiolimiter import AsyncLimiter
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
@@ -27,11 +25,10 @@ from pactline_events.jury_events import JudgmentFlag
 
 from . import metrics
 from .domain import CallResult
+from .llm import litellm
 from .panel import JudgeConfig, PanelPolicy
 
 log = logging.getLogger(__name__)
-litellm.suppress_debug_info = True
-logging.getLogger("LiteLLM").setLevel(logging.WARNING)  # one INFO line per call is noise at our volume
 
 SIMULATED_FINGERPRINT = "pactline-simulated-judge"
 LOCAL_PLACEHOLDER_KEY = "no-key"  # OpenAI-compatible clients insist on a key; local servers ignore it
