@@ -19,7 +19,7 @@ from datetime import datetime
 
 import asyncpg
 
-from pactline_events import JuryRequested, utc_now
+from pactline_events import JuryDeliberated, JuryRequested, utc_now
 from pactline_messaging import outbox
 
 from . import metrics, store
@@ -130,7 +130,7 @@ class DeliberationWorker:
             async with self.pool.acquire() as conn:
                 await store.release_after_error(conn, request_id, f"{type(exc).__name__}: {exc}")
 
-    async def _decide(self, row: asyncpg.Record, event, deliberation: Deliberation | None) -> None:
+    async def _decide(self, row: asyncpg.Record, event: JuryDeliberated, deliberation: Deliberation | None) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             current = await store.lock_request(conn, row["request_id"])
             if current is None or current["status"] != "pending":
