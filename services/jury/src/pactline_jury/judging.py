@@ -90,6 +90,10 @@ class JudgeCaller:
             metrics.BREAKER_OPEN.labels(name).set(1 if state == "opened" else 0)
             log.warning("circuit breaker for provider %s is now %s", name, state)
 
+    async def aclose(self) -> None:
+        """Close the HTTP sessions litellm caches for the process (at shutdown)."""
+        await litellm.close_litellm_async_clients()
+
     def _limiter(self, provider: str) -> AsyncLimiter:
         if provider not in self._limiters:
             self._limiters[provider] = AsyncLimiter(self.policy.calls_per_second, 1)

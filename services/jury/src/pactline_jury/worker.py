@@ -60,6 +60,7 @@ class DeliberationWorker:
         for task in self._in_flight:
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self.jury.caller.aclose()
         if self._listener is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await self._listener.remove_listener(store.NOTIFY_CHANNEL, self._notified)
