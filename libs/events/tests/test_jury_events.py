@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pactline_events import JuryDeliberated, decode, encode
+from pactline_events import InvalidEventPayload, JuryDeliberated, decode, encode
 from pactline_events.jury_events import JudgmentFlag
 from pactline_events.types import Outcome
 from pactline_events.upcasters import jury_deliberated_v1_to_v2
@@ -54,7 +54,16 @@ def test_v2_round_trips_with_flags():
     assert decode(encode(event)) == event
 
 
-def test_v2_refuses_a_v1_shape():
+def test_valid_is_required_to_be_a_boolean_and_unknown_fields_are_refused():
     stored = json.loads((FIXTURES / "jury_deliberated_v1.json").read_text())
-    with pytest.raises(Exception, match="JuryDeliberated"):
-        decode(json.dumps({**stored, "schema_version": 2}))
+    payload = jury_deliberated_v1_to_v2(stored["payload"])
+    payload["results"][0]["judgments"][0]["valid"] = "maybe"
+    with pytest.raises(InvalidEventPayload, match="JuryDeliberated"):
+        decode(json.dumps({**stored, "schema_version": 2, "payload": payload}))
+    with pytest.raises(InvalidEventPayload, match="JuryDeliberated"):
+        decode(json.dumps({**stored, "schema_version": 2, "payload": {**stored["payload"], "verdict": "PASS"}}))
+
+
+def test_a_minimal_v2_payload_defaults_to_the_values_that_claim_least():
+    minimal = JuryDeliberated(request_id="r", task_id="t", acceptance_id="a", panel_version="p", results=())
+    assert (minimal.excluded_judges, minimal.injection_findings, minimal.cost, minimal.simulated) == ((), (), 0, False)

@@ -3,7 +3,9 @@
 JuryDeliberated v2 carries everything the log needs to explain an outcome on its own: each
 judge's vote, validity and flags, the agreement and quorum of every clause, the reason of an
 INCONCLUSIVE, the judges left off the panel and why, and the injection screen's evidence.
-v1 payloads are lifted by ``upcasters.jury_deliberated_v1_to_v2``.
+v1 payloads are lifted by ``upcasters.jury_deliberated_v1_to_v2``. The new fields have
+defaults that claim least (nothing excluded, nothing found, not simulated), so a test double
+may publish a minimal JuryDeliberated; the jury itself always sets every field.
 """
 
 from __future__ import annotations
@@ -93,10 +95,10 @@ class Judgment(BaseModel):
     prompt_hash: Sha256Hex
     reply_digest: Sha256Hex | None = None
     cost: Amount = Field(0, description="Micro-USD (USDC minor units) charged for this judgment")
-    valid: bool = Field(description="Whether the vote counted")
+    valid: bool = Field(True, description="Whether the vote counted")
     flags: tuple[JudgmentFlag, ...] = ()
-    latency_ms: int | None = Field(description="Wall time of the judge's call(s); null in v1 events", ge=0)
-    simulated: bool = Field(description="Answered by the project's simulated judge server")
+    latency_ms: int | None = Field(None, description="Wall time of the judge's call(s); null in v1 events", ge=0)
+    simulated: bool = Field(False, description="Answered by the project's simulated judge server")
 
 
 class RubricResult(BaseModel):
@@ -106,10 +108,10 @@ class RubricResult(BaseModel):
     outcome: Outcome
     score: DecimalStr | None = None
     judgments: tuple[Judgment, ...]
-    agreement: DecimalStr | None = Field(description="Share of valid votes with the majority; null if none/v1")
-    valid_votes: int | None = Field(ge=0, description="null in v1 events")
-    quorum: int | None = Field(ge=1, description="Valid votes needed; null in v1 events")
-    reason: InconclusiveReason | None = Field(description="Why INCONCLUSIVE; null otherwise")
+    agreement: DecimalStr | None = Field(None, description="Share of valid votes with the majority; null if none/v1")
+    valid_votes: int | None = Field(None, ge=0, description="null in v1 events")
+    quorum: int | None = Field(None, ge=1, description="Valid votes needed; null in v1 events")
+    reason: InconclusiveReason | None = Field(None, description="Why INCONCLUSIVE; null otherwise")
 
 
 class ExcludedJudge(BaseModel):
@@ -138,11 +140,11 @@ class JuryDeliberated(EventPayload):
     acceptance_id: Identifier
     panel_version: str = Field(min_length=1, max_length=64)
     results: tuple[RubricResult, ...]
-    excluded_judges: tuple[ExcludedJudge, ...]
-    injection_findings: tuple[InjectionFinding, ...]
+    excluded_judges: tuple[ExcludedJudge, ...] = ()
+    injection_findings: tuple[InjectionFinding, ...] = ()
     fence_token: str | None = Field(
-        max_length=64, description="The per-request delimiter, revealed after deliberation; null in v1 events"
+        None, max_length=64, description="The per-request delimiter, revealed after deliberation; null in v1 events"
     )
-    canary: str | None = Field(max_length=64, description="The per-request canary, revealed after; null in v1")
-    cost: Amount = Field(description="Micro-USD spent on this request by all judges")
-    simulated: bool = Field(description="True if any judgment came from the simulated judge server")
+    canary: str | None = Field(None, max_length=64, description="The per-request canary, revealed after; null in v1")
+    cost: Amount = Field(0, description="Micro-USD spent on this request by all judges")
+    simulated: bool = Field(False, description="True if any judgment came from the simulated judge server")
