@@ -60,3 +60,4 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/evaluator_verdicts.py
 	@$(UV) python bench/gas.py
 	@$(UV) python bench/settlement_gas.py
+	@$(UV) python bench/jury_panel.py
