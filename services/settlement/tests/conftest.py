@@ -1,14 +1,12 @@
-"""Fixtures for the settlement's tests (builders in settlement_testkit, chain in settlement_chain)."""
+"""Fixtures for the settlement's tests (builders in tests/support/settlement_testkit.py, the
+chain and the broker in tests/support/settlement_chain.py)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make the test kits importable
 
 from pactline_messaging import idempotent_producer
 from settlement_chain import Chain, Publisher, funded_account, new_chain
