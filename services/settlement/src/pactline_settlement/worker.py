@@ -178,7 +178,7 @@ class SettlementWorker:
     # ---- per-task jobs -------------------------------------------------------------------
 
     async def _settle_jobs(self, conn: asyncpg.Connection, chain_now: int) -> None:
-        for row in await all_rows(queries.work.job_candidates(conn, limit=JOB_BATCH)):
+        for row in await all_rows(queries.work.job_candidates(conn, chain_now=chain_now, limit=JOB_BATCH)):
             job_id = int(row["job_id"])
             confirmed_submit = row["confirmed_status"] is not None and row["deliverable"] is not None
             job = await self.chain.job(job_id, deliverable=bytes(row["deliverable"]) if confirmed_submit else None)

@@ -1,7 +1,10 @@
 -- The signer's work: per-task jobs to complete or reject, aggregate tasks to batch, batches.
 
 -- name: job_candidates
--- Per-task tasks with a verdict and a linked job that nothing has been sent for yet.
+-- Per-task tasks with a verdict and a linked job, nothing sent for them yet, and something to
+-- decide now (each costs a read of the job on chain): a FAIL; an INCONCLUSIVE whose window has
+-- closed; a PASS whose submit is confirmed; a job settled by someone else; a job the watcher
+-- does not know (yet).
 SELECT t.*, a.buyer_address, a.provider_address, a.price, a.dispute_window_s,
        extract(epoch FROM t.verdict_at)::bigint + a.dispute_window_s AS hold_until,
        j.deliverable, j.status AS confirmed_status
@@ -10,6 +13,14 @@ JOIN acceptances a ON a.acceptance_id = t.acceptance_id AND a.mode = 'per_task'
 JOIN job_links l ON l.task_id = t.task_id
 LEFT JOIN chain_jobs j ON j.job_id = l.job_id
 WHERE t.status = 'waiting' AND t.outcome IS NOT NULL AND t.job_id IS NOT NULL
+  AND (
+      t.outcome = 'FAIL'
+      OR (t.outcome = 'INCONCLUSIVE'
+          AND extract(epoch FROM t.verdict_at)::bigint + a.dispute_window_s <= :chain_now)
+      OR (t.outcome = 'PASS' AND j.status = 2)
+      OR j.status IN (3, 4, 5)
+      OR j.job_id IS NULL
+  )
 ORDER BY t.verdict_at, t.task_id
 LIMIT :limit;
 
