@@ -38,8 +38,27 @@ def agent_registered_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def task_completed_v1_to_v2(payload: Payload) -> Payload:
+    """v1 was always the buyer's report, with one token count and no provenance.
+
+    v2 says how the measurements were obtained; a v1 event is a buyer-only report whose
+    ``tokens`` is the reported total (its input/output split and first-token time unknown).
+    """
+    return {
+        **payload,
+        "first_token_ms": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "token_source": "reported",
+        "provenance": "buyer_only",
+        "countersignature": None,
+        "agent_error": None,
+    }
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
+    ("TaskCompleted", 1): task_completed_v1_to_v2,
 }
 
 

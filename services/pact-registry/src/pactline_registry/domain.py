@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pactline_events import AcceptedEscrow, AgentRegistered, PactAccepted, PactPublished, TaskCompleted, ToolCall
+from pactline_events import (
+    AcceptedEscrow,
+    AgentRegistered,
+    PactAccepted,
+    PactPublished,
+    Provenance,
+    TaskCompleted,
+    ToolCall,
+)
 from pactline_events.canonical import canonical_json
 from pactline_events.registry_events import AcceptanceRevoked
 from pactline_events.types import EscrowMode, ModelFamily
@@ -338,6 +346,7 @@ def submit_task(
         escrow_job_id=task.escrow_job_id,
         idempotency_key=task.idempotency_key,
         output_digest=hashlib.sha256(task.output.encode("utf-8", "surrogatepass")).hexdigest(),
+        provenance=Provenance.BUYER_ONLY,
     )
     size = len(canonical_json(event.model_dump(mode="json")))
     if size > limits.MAX_TASK_EVENT_BYTES:
