@@ -96,5 +96,7 @@ def registry_settings(database_url: str, kafka: str) -> RegistrySettings:
         kafka_bootstrap=kafka,
         registry_bootstrap_admin_key=BOOTSTRAP_KEY,
         registry_key_pepper="test-pepper",
+        agent_endpoints_allow_private="127.0.0.1/32",
+        agent_endpoints_allow_http=True,
         log_format="text",
     )

@@ -12,6 +12,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, Field, field_validator
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LOCAL_NAMES = ("localhost",)
@@ -93,3 +95,25 @@ def _is_hostname(host: str) -> bool:
         0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-" and all(c.isalnum() or c == "-" for c in label)
         for label in labels
     )
+
+
+class AgentEndpointSettings(BaseModel):
+    """Settings mixin for the services that apply the policy (registry and gateway), read from
+    PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE and PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP."""
+
+    agent_endpoints_allow_private: str = Field(
+        "",
+        description="Comma-separated networks agent endpoints may use although not public, e.g. 127.0.0.1/32 "
+        "for local development; empty (the default) allows public addresses only",
+    )
+    agent_endpoints_allow_http: bool = Field(False, description="Allow plain http agent endpoints (local only)")
+
+    @field_validator("agent_endpoints_allow_private")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        EndpointPolicy.from_settings(value, allow_http=False)  # raises with the bad network named
+        return value
+
+    @property
+    def endpoint_policy(self) -> EndpointPolicy:
+        return EndpointPolicy.from_settings(self.agent_endpoints_allow_private, self.agent_endpoints_allow_http)
