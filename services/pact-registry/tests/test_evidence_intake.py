@@ -9,10 +9,10 @@ import hmac
 
 import pytest
 import yaml
-from registry_testkit import EXAMPLES, auth, task_body
 
 from pactline_events import decode
 from pactline_evidence import TaskReport, countersign
+from registry_testkit import EXAMPLES, auth, task_body
 
 pytestmark = pytest.mark.infra
 

@@ -15,11 +15,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from registry_testkit import BOOTSTRAP_KEY, Registry, auth, registry_settings, task_body
 from schemathesis import GenerationMode
 
 from pactline_registry.app import SPEC
 from pactline_service import build_app
+from registry_testkit import BOOTSTRAP_KEY, Registry, auth, registry_settings, task_body
 
 pytestmark = pytest.mark.infra
 

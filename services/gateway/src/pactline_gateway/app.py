@@ -1,0 +1,57 @@
+"""The gateway service: its runtime spec (name, schema, port, settings, handlers, routes)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from pactline_service import Service, ServiceSpec, build_app
+
+from .agent_client import agent_client
+from .api import router
+from .calls import Gateway
+from .handlers import handlers
+from .recording import Recorder
+from .settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+
+async def _setup(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, GatewaySettings)
+    if settings.uses_local_pepper:
+        log.warning(
+            "PACTLINE_REGISTRY_KEY_PEPPER is not set: the gateway only accepts keys hashed under the public "
+            "local pepper; set the registry's secret in both services"
+        )
+    policy = settings.endpoint_policy
+    client = agent_client(
+        policy,
+        connect_timeout=settings.gateway_connect_timeout_s,
+        call_timeout=settings.gateway_call_timeout_s,
+        connections=settings.gateway_max_connections,
+    )
+    gateway = Gateway(client, Recorder(service.pool), policy, settings.gateway_max_response_bytes)
+    service.resources["gateway"] = gateway
+    service.background.append(gateway)
+
+
+SPEC = ServiceSpec(
+    name="gateway",
+    schema="gateway",
+    port=8106,
+    settings=GatewaySettings,
+    migrations=Path(__file__).parent / "migrations",
+    handlers=handlers,
+    setup=_setup,
+    routers=(router,),
+    description="Buyers call agents through the gateway (OpenAI chat completions, API key + acceptance id); it "
+    "measures each call and records it as a TaskCompleted with provenance gateway. See docs/gateway.md.",
+)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    return build_app(SPEC, settings)
