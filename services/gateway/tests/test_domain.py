@@ -96,9 +96,17 @@ def test_key_ids_are_read_only_from_well_formed_keys():
 
 def test_the_acceptances_buyer_is_admitted_with_what_its_task_will_carry():
     admission = admit(request=chat(idempotency_key="order-7", reference="42"))
-    assert (admission.task_id, admission.idempotency_key, admission.reference) == ("tsk-1", "order-7", "42")
-    assert admission.input == '[{"role":"user","content":"hi"}]'
-    assert admit().idempotency_key == "tsk-1"  # no key given: the task id is the key
+    frame = admission.frame
+    assert (frame.task_id, frame.idempotency_key, frame.reference) == ("tsk-1", "order-7", "42")
+    assert (frame.acceptance_id, frame.pact_id, frame.agent_id, frame.price_per_task) == (
+        "acc-1",
+        "pct-1",
+        "agt-1",
+        60_000,
+    )
+    assert frame.input == '[{"role":"user","content":"hi"}]'
+    assert admission.base_url == "http://127.0.0.1:8180/agents/reliable/v1"
+    assert admit().frame.idempotency_key == "tsk-1"  # no key given: the task id is the key
 
 
 @pytest.mark.parametrize(
@@ -126,12 +134,12 @@ def test_calls_outside_the_acceptance_are_refused(call, status, code):
 
 def test_per_task_calls_carry_their_escrow_job():
     admission = admit(accepted=acceptance(mode="per_task", pool_size=None), request=chat(escrow_job_id="7"))
-    assert admission.escrow_job_id == "7"
+    assert admission.frame.escrow_job_id == "7"
 
 
 def test_a_measured_call_is_gateway_evidence_priced_by_the_acceptance():
     completion = Completion("Shipped.", (), usage_input_tokens=9, usage_output_tokens=3)
-    event = domain.task_completed(admit(), Measurement(completion, latency_ms=420, first_token_ms=80))
+    event = domain.task_completed(admit().frame, Measurement(completion, latency_ms=420, first_token_ms=80))
     assert event.provenance is Provenance.GATEWAY
     assert (event.latency_ms, event.first_token_ms) == (420, 80)
     assert (event.input_tokens, event.output_tokens, event.tokens) == (9, 3, 12)
@@ -142,7 +150,7 @@ def test_a_measured_call_is_gateway_evidence_priced_by_the_acceptance():
 
 
 def test_without_usage_tokens_are_estimated_at_four_bytes_each():
-    event = domain.task_completed(admit(), Measurement(Completion("x" * 9), latency_ms=1, first_token_ms=None))
+    event = domain.task_completed(admit().frame, Measurement(Completion("x" * 9), latency_ms=1, first_token_ms=None))
     assert event.token_source is TokenSource.ESTIMATE
     # input: the 32-byte messages JSON -> 8 tokens; output: 9 bytes -> 3 tokens (rounded up)
     assert (event.input_tokens, event.output_tokens) == (8, 3)
@@ -150,14 +158,16 @@ def test_without_usage_tokens_are_estimated_at_four_bytes_each():
 
 def test_a_failed_call_is_evidence_too():
     error = AgentError(kind="http_status", status=500, message="boom")
-    event = domain.task_completed(admit(), Measurement(Completion(), latency_ms=12, first_token_ms=None, error=error))
+    event = domain.task_completed(
+        admit().frame, Measurement(Completion(), latency_ms=12, first_token_ms=None, error=error)
+    )
     assert event.agent_error == error
     assert event.output == ""
 
 
 def test_oversized_outputs_are_cut_and_the_cut_is_recorded():
     huge = "é" * (200 * 1024)  # 400 KiB of UTF-8
-    event = domain.task_completed(admit(), Measurement(Completion(huge), latency_ms=5, first_token_ms=1))
+    event = domain.task_completed(admit().frame, Measurement(Completion(huge), latency_ms=5, first_token_ms=1))
     assert len(event.output.encode()) <= domain.MAX_OUTPUT_BYTES
     assert event.agent_error.kind == "too_large"
     assert event.output_digest == hashlib.sha256(event.output.encode()).hexdigest()
@@ -165,6 +175,15 @@ def test_oversized_outputs_are_cut_and_the_cut_is_recorded():
 
 def test_outputs_that_escape_past_the_event_limit_are_halved_until_they_fit():
     control = "\x01" * (250 * 1024)  # each escapes to six bytes in canonical JSON
-    event = domain.task_completed(admit(), Measurement(Completion(control), latency_ms=5, first_token_ms=1))
+    event = domain.task_completed(admit().frame, Measurement(Completion(control), latency_ms=5, first_token_ms=1))
     assert len(canonical_json(event.model_dump(mode="json"))) <= domain.MAX_TASK_EVENT_BYTES
     assert event.agent_error.kind == "too_large"
+
+
+def test_a_call_the_gateway_lost_is_recorded_as_interrupted():
+    frame = admit().frame
+    event = domain.interrupted(frame, started_at=NOW, now=NOW + timedelta(minutes=6))
+    assert event.agent_error.kind == "interrupted"
+    assert event.provenance is Provenance.GATEWAY
+    assert (event.output, event.first_token_ms, event.latency_ms) == ("", None, 360_000)
+    assert event.task_id == frame.task_id

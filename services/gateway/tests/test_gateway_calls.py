@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,10 +19,12 @@ from fastapi.responses import StreamingResponse
 
 from gateway_testkit import SLOPPY_DELAY_MS, RunningGateway, Seeder, gateway_settings
 from live_server import free_port, serving
-from pactline_events import Provenance, TaskCompleted, TokenSource, decode
+from pactline_events import Provenance, TaskCompleted, TokenSource, decode, utc_now
 from pactline_events.topics import ACCEPTANCES
-from pactline_gateway import simulated_agents
+from pactline_gateway import simulated_agents, store
 from pactline_gateway.app import SPEC
+from pactline_gateway.domain import TaskFrame
+from pactline_gateway.recording import LostCallSweeper, Recorder
 from pactline_messaging import idempotent_producer
 from pactline_messaging.log_reader import read_stream
 from pactline_service import build_app
@@ -276,3 +280,56 @@ async def test_a_gateway_that_allows_no_private_address_never_calls_one(
         assert "not a public address" in response.json()["error"]["message"]
         task = await recorded(gw, response.headers["x-pactline-task-id"])
         assert task.agent_error.kind == "unreachable"
+
+
+async def test_a_call_in_flight_holds_its_place_in_the_acceptance(gateway, seed):
+    # Given an acceptance for one task whose agent is still answering the first call
+    agent = GatedAgent(asyncio.Event())
+    async with serving(agent.app(), lifespan="off") as agent_url:
+        key, acceptance_id = await seed.buyer_with_agent_url(f"{agent_url}/v1", max_tasks=1)
+        async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as http:
+            path = f"/v1/acceptances/{acceptance_id}/chat/completions"
+            body = {"messages": MESSAGES, "stream": True}
+            async with http.stream("POST", path, json=body, headers=auth(key)) as first:
+                lines = first.aiter_lines()
+                await asyncio.wait_for(_next_data(lines), 20)
+                # When a second call comes meanwhile, then the reserved first one counts already
+                second = await http.post(path, json={"messages": MESSAGES}, headers=auth(key))
+                assert (second.status_code, second.json()["error"]["code"]) == (409, "acceptance_exhausted")
+                agent.go.set()
+                assert [line async for line in lines if line.startswith("data:")][-1] == "data: [DONE]"
+        task = await recorded(gateway, first.headers["x-pactline-task-id"])
+        assert task.output == "first and the rest"
+
+
+async def test_a_call_lost_by_a_stopped_gateway_is_recorded_as_interrupted_once(gateway):
+    # Given a call reserved long ago whose gateway never recorded it (it crashed mid-call)
+    frame = TaskFrame(
+        task_id="tsk-lost-" + uuid.uuid4().hex,
+        acceptance_id="acc-lost",
+        pact_id="pct-1",
+        agent_id="agt-1",
+        idempotency_key="lost-1",
+        escrow_job_id=None,
+        price_per_task=60_000,
+        input="[]",
+        reference=None,
+    )
+    started = utc_now() - timedelta(minutes=10)
+    async with gateway.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO acceptances (acceptance_id, pact_id, pact_version, agent_id, buyer_id, mode, price_per_task, "
+            "expires_at) VALUES ('acc-lost', 'pct-1', 1, 'agt-1', 'b', 'per_task', 60000, now() + interval '1 day')"
+        )
+        assert await store.reserve_task(conn, frame, started)
+    # When the sweeper runs, then the call is evidence: interrupted, with how long it was open
+    sweeper = LostCallSweeper(gateway.pool, after=timedelta(minutes=5), every_s=60)
+    assert await sweeper.sweep() == 1
+    task = await recorded(gateway, frame.task_id)
+    assert task.agent_error.kind == "interrupted"
+    assert task.latency_ms >= 10 * 60 * 1000
+    # and a late recording of the real answer (or a second sweep) writes nothing more
+    late = Recorder(gateway.pool, give_up_after_s=1)
+    assert await late.record(frame, task) is False
+    assert await sweeper.sweep() == 0
+    assert await gateway.pool.fetchval("SELECT count(*) FROM outbox WHERE stream_id = 'gateway-acc-lost'") == 1

@@ -6,6 +6,7 @@ as its API key. Authentication comes before anything else is looked at.
 
 from __future__ import annotations
 
+import asyncpg
 from fastapi import APIRouter, Path, Request, Response
 
 from pactline_events import new_event_id, utc_now
@@ -13,7 +14,7 @@ from pactline_events import new_event_id, utc_now
 from . import completions, domain, store
 from .calls import Gateway, error_body
 from .completions import RequestInvalid
-from .domain import Refused
+from .domain import Admission, Refused
 from .settings import GatewaySettings
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
@@ -55,39 +56,60 @@ async def chat_completions(
             raise Refused(401, "missing_api_key", "send a registry API key: Authorization: Bearer <key>")
         raw = await _read_body(request, settings.gateway_max_request_bytes)
         chat, invalid = _parse(raw)
-        context = await store.call_context(
-            service.pool,
-            domain.key_id_of(presented),
-            acceptance_id,
-            chat.idempotency_key if chat else None,
-            chat.escrow_job_id if chat else None,
-        )
-        key = domain.authenticate(presented, context.key, settings.registry_key_pepper.get_secret_value())
-        if invalid is not None:
-            raise Refused(422, "request_invalid", invalid.message, invalid.pointer)
-        assert chat is not None
-        if context.job_task_id is not None:
-            raise Refused(
-                409,
-                "escrow_job_already_used",
-                f"escrow job {chat.escrow_job_id} already pays for task {context.job_task_id}",
-                "/pactline/escrow_job_id",
-            )
-        admission = domain.admit(
-            key,
-            acceptance_id,
-            context.acceptance,
-            context.base_url,
-            chat,
-            context.previous_task_id,
-            f"tsk-{new_event_id().hex}",
-            utc_now(),
-        )
+        async with service.pool.acquire() as conn:
+            admission = await _admit(conn, presented, acceptance_id, chat, invalid, settings)
     except Refused as refused:
         headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
         body = error_body(refused.code, refused.message, refused.pointer)
         return Response(body, status_code=refused.status, media_type="application/json", headers=headers)
     return await gateway.call(admission, chat)
+
+
+async def _admit(
+    conn: asyncpg.Connection,
+    presented: str,
+    acceptance_id: str,
+    chat: completions.ChatRequest | None,
+    invalid: RequestInvalid | None,
+    settings: GatewaySettings,
+) -> Admission:
+    """Authenticate, decide, and reserve the call: two round trips on one connection."""
+    context = await store.call_context(
+        conn,
+        domain.key_id_of(presented),
+        acceptance_id,
+        chat.idempotency_key if chat else None,
+        chat.escrow_job_id if chat else None,
+    )
+    key = domain.authenticate(presented, context.key, settings.registry_key_pepper.get_secret_value())
+    if invalid is not None:
+        raise Refused(422, "request_invalid", invalid.message, invalid.pointer)
+    assert chat is not None
+    if context.job_task_id is not None:
+        raise _job_used(chat.escrow_job_id, context.job_task_id)
+    now = utc_now()
+    task_id = f"tsk-{new_event_id().hex}"
+    admission = domain.admit(
+        key, acceptance_id, context.acceptance, context.base_url, chat, context.previous_task_id, task_id, now
+    )
+    try:
+        reserved = await store.reserve_task(conn, admission.frame, now)
+    except asyncpg.UniqueViolationError:
+        # A concurrent call took the key or the job between the lookup and the reservation.
+        raise Refused(
+            409,
+            "idempotency_key_reused" if chat.escrow_job_id is None else "escrow_job_already_used",
+            "a concurrent call took this idempotency key or escrow job; a call is measured once",
+        ) from None
+    if not reserved:
+        raise Refused(409, "acceptance_exhausted", "a concurrent call took the acceptance's last task")
+    return admission
+
+
+def _job_used(job: str | None, task_id: str) -> Refused:
+    return Refused(
+        409, "escrow_job_already_used", f"escrow job {job} already pays for task {task_id}", "/pactline/escrow_job_id"
+    )
 
 
 def _parse(raw: bytes) -> tuple[completions.ChatRequest | None, RequestInvalid | None]:

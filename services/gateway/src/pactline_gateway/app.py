@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,7 +14,7 @@ from .agent_client import agent_client
 from .api import router
 from .calls import Gateway
 from .handlers import handlers
-from .recording import Recorder
+from .recording import LostCallSweeper, Recorder
 from .settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,13 @@ async def _setup(service: Service) -> None:
         call_timeout=settings.gateway_call_timeout_s,
         connections=settings.gateway_max_connections,
     )
-    gateway = Gateway(client, Recorder(service.pool), policy, settings.gateway_max_response_bytes)
+    # No call lasts longer than the call timeout; one still unrecorded well after it was lost.
+    lost_after = timedelta(seconds=settings.gateway_call_timeout_s + settings.gateway_lost_call_grace_s)
+    recorder = Recorder(service.pool, give_up_after_s=lost_after.total_seconds())
+    gateway = Gateway(client, recorder, policy, settings.gateway_max_response_bytes)
     service.resources["gateway"] = gateway
-    service.background.append(gateway)
+    sweeper = LostCallSweeper(service.pool, after=lost_after, every_s=settings.gateway_sweep_interval_s)
+    service.background.extend((gateway, sweeper))
 
 
 SPEC = ServiceSpec(

@@ -1,9 +1,10 @@
-"""A buyer's call, end to end: forward it to the agent, measure it, record the evidence, answer.
+"""A buyer's call, end to end: forward it to the agent, measure it, answer, record the evidence.
 
-The buyer gets the whole answer only once its evidence is committed: a non-streamed answer is
-sent after the commit, a stream's last event (``data: [DONE]``) follows it. The forwarding and
-recording run as their own task, so a buyer who hangs up cannot stop a call from being
-recorded (or cut its output short).
+The call was reserved before it is forwarded (the API does that), so the buyer gets the answer
+as soon as the agent gave it, and the TaskCompleted is written right after; a crash in between
+leaves the reservation, which the sweeper records as interrupted. Forwarding and recording run
+as their own task, so a buyer who hangs up cannot stop a call from being recorded (or cut its
+output short).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 from fastapi import Response
 from fastapi.responses import StreamingResponse
@@ -50,7 +50,6 @@ class _Start:
 @dataclass(frozen=True)
 class _End:
     forwarded: Forwarded
-    recorded: bool
 
 
 class _QueueSink(StreamSink):
@@ -83,25 +82,21 @@ class Gateway:
         await self._client.aclose()
 
     async def call(self, admission: Admission, chat: ChatRequest) -> Response:
-        headers = {"X-Pactline-Task-Id": admission.task_id, "X-Pactline-Provenance": "gateway"}
+        headers = {"X-Pactline-Task-Id": admission.frame.task_id, "X-Pactline-Provenance": "gateway"}
+        answered: asyncio.Future[Forwarded] = asyncio.get_running_loop().create_future()
         sink = _QueueSink() if chat.stream else None
-        work = self._recorder.spawn(self._forward_and_record(admission, chat, sink))
+        self._recorder.spawn(self._forward_and_record(admission, chat, sink, answered))
         if sink is None:
-            end = await asyncio.shield(work)
-            return self._whole(end, headers)
+            return self._whole(await asyncio.shield(answered), headers)
         first = await sink.queue.get()
         if isinstance(first, _End):  # failed before any stream began: a plain answer
-            return self._whole(first, headers)
+            return self._whole(first.forwarded, headers)
         return StreamingResponse(
             self._relay(sink.queue), status_code=first.status, media_type=first.content_type, headers=headers
         )
 
     @staticmethod
-    def _whole(end: _End, headers: dict[str, str]) -> Response:
-        if not end.recorded:
-            body = error_body("evidence_not_recorded", "the call could not be recorded, so it is not delivered")
-            return Response(body, status_code=503, media_type="application/json", headers=headers)
-        forwarded = end.forwarded
+    def _whole(forwarded: Forwarded, headers: dict[str, str]) -> Response:
         return Response(
             forwarded.body, status_code=forwarded.status, media_type=forwarded.content_type, headers=headers
         )
@@ -111,30 +106,35 @@ class Gateway:
         while True:
             item = await queue.get()
             if isinstance(item, _End):
-                if not item.recorded:
-                    message = "the call could not be recorded, so its end is not delivered"
-                    yield b"event: error\ndata: " + error_body("evidence_not_recorded", message) + b"\n\n"
-                elif item.forwarded.stream_done:
+                if item.forwarded.stream_done:
                     yield DONE_EVENT
                 return
             yield item
 
-    async def _forward_and_record(self, admission: Admission, chat: ChatRequest, sink: _QueueSink | None) -> _End:
-        forwarded = await self._forward(admission, chat, sink)
-        event = domain.task_completed(admission, forwarded.measurement)
+    async def _forward_and_record(
+        self, admission: Admission, chat: ChatRequest, sink: _QueueSink | None, answered: asyncio.Future[Forwarded]
+    ) -> None:
         try:
-            await self._recorder.record(admission, event)
-            recorded = True
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.error("task %s of %s not recorded: %s", admission.task_id, admission.acceptance.acceptance_id, exc)
-            recorded = False
-        error = forwarded.measurement.error
-        CALLS.labels("recorded" if recorded and error is None else error.kind if error else "not_recorded").inc()
-        AGENT_LATENCY.observe(forwarded.measurement.latency_ms / 1000)
-        end = _End(forwarded, recorded)
+            forwarded = await self._forward(admission, chat, sink)
+        except Exception:
+            # A fault of the gateway's own: the reservation stays, and the sweeper records the
+            # call as interrupted.
+            log.exception("call %s failed inside the gateway", admission.frame.task_id)
+            body = error_body("gateway_error", "the gateway failed on this call; it is recorded as interrupted")
+            forwarded = Forwarded(500, "application/json", body, Measurement(Completion(), 0, None, None))
+            answered.set_result(forwarded)
+            if sink is not None:
+                sink.queue.put_nowait(_End(forwarded))
+            CALLS.labels("gateway_error").inc()
+            return
+        answered.set_result(forwarded)
         if sink is not None:
-            sink.queue.put_nowait(end)
-        return end
+            sink.queue.put_nowait(_End(forwarded))
+        event = domain.task_completed(admission.frame, forwarded.measurement)
+        recorded = await self._recorder.record(admission.frame, event)
+        error = forwarded.measurement.error
+        CALLS.labels("not_recorded" if not recorded else error.kind if error else "recorded").inc()
+        AGENT_LATENCY.observe(forwarded.measurement.latency_ms / 1000)
 
     async def _forward(self, admission: Admission, chat: ChatRequest, sink: _QueueSink | None) -> Forwarded:
         try:
@@ -151,8 +151,8 @@ class Gateway:
                 "Content-Type": "application/json",
                 "Accept": "text/event-stream" if chat.stream else "application/json",
                 "Accept-Encoding": "identity",
-                "X-Pactline-Acceptance": admission.acceptance.acceptance_id,
-                "X-Pactline-Task-Id": admission.task_id,
+                "X-Pactline-Acceptance": admission.frame.acceptance_id,
+                "X-Pactline-Task-Id": admission.frame.task_id,
             },
             stream=chat.stream,
             max_bytes=self._max_response_bytes,

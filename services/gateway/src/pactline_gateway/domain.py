@@ -56,21 +56,30 @@ class KnownAcceptance:
     max_tasks: int | None
     expires_at: datetime
     revoked: bool
-    tasks_used: int  # reported through the registry plus measured here
+    tasks_used: int  # calls measured here (the registry counts the reports it took)
+
+
+@dataclass(frozen=True)
+class TaskFrame:
+    """What a call's task is recorded under, fixed before the call is forwarded."""
+
+    task_id: str
+    acceptance_id: str
+    pact_id: str
+    agent_id: str
+    idempotency_key: str
+    escrow_job_id: str | None
+    price_per_task: int
+    input: str
+    reference: str | None
 
 
 @dataclass(frozen=True)
 class Admission:
-    """A call the gateway forwards, and what its task will be recorded under."""
+    """A call the gateway forwards: where to, and its task's frame."""
 
-    task_id: str
-    acceptance: KnownAcceptance
-    buyer_id: str
+    frame: TaskFrame
     base_url: str
-    idempotency_key: str
-    escrow_job_id: str | None
-    reference: str | None
-    input: str
 
 
 @dataclass(frozen=True)
@@ -167,46 +176,51 @@ def admit(
         raise Refused(413, "task_too_large", f"the messages are over {MAX_INPUT_BYTES} bytes as JSON", "/messages")
     if request.reference is not None and len(request.reference.encode("utf-8")) > MAX_INPUT_BYTES // 2:
         raise Refused(413, "task_too_large", "the reference is over 128 KiB", "/pactline/reference")
-    return Admission(
+    frame = TaskFrame(
         task_id=task_id,
-        acceptance=acceptance,
-        buyer_id=key.principal_id,
-        base_url=base_url,
+        acceptance_id=acceptance.acceptance_id,
+        pact_id=acceptance.pact_id,
+        agent_id=acceptance.agent_id,
         idempotency_key=request.idempotency_key or task_id,
         escrow_job_id=request.escrow_job_id,
-        reference=request.reference,
+        price_per_task=acceptance.price_per_task,
         input=request.messages_json,
+        reference=request.reference,
     )
+    return Admission(frame, base_url)
 
 
-def task_completed(admission: Admission, measured: Measurement) -> TaskCompleted:
+def task_completed(frame: TaskFrame, measured: Measurement) -> TaskCompleted:
     """The evidence of one measured call, within the event size limits: an output or tool calls
     too large to record are cut and the cut is recorded as an agent error."""
     completion, error = _bounded(measured.completion, measured.error)
     while True:
-        input_tokens, output_tokens, source = metering.count_tokens(admission.input, completion)
+        input_tokens, output_tokens, source = metering.count_tokens(frame.input, completion)
         event = TaskCompleted(
-            task_id=admission.task_id,
-            acceptance_id=admission.acceptance.acceptance_id,
-            pact_id=admission.acceptance.pact_id,
-            agent_id=admission.acceptance.agent_id,
-            input=admission.input,
+            task_id=frame.task_id,
+            acceptance_id=frame.acceptance_id,
+            pact_id=frame.pact_id,
+            agent_id=frame.agent_id,
+            input=frame.input,
             output=completion.output,
             tool_calls=completion.tool_calls,
             latency_ms=measured.latency_ms,
             first_token_ms=measured.first_token_ms,
-            cost=metering.price(admission.acceptance.price_per_task),
+            cost=metering.price(frame.price_per_task),
             tokens=input_tokens + output_tokens,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             token_source=source,
-            reference=admission.reference,
-            escrow_job_id=admission.escrow_job_id,
-            idempotency_key=admission.idempotency_key,
+            reference=frame.reference,
+            escrow_job_id=frame.escrow_job_id,
+            idempotency_key=frame.idempotency_key,
             output_digest=hashlib.sha256(completion.output.encode("utf-8")).hexdigest(),
             provenance=Provenance.GATEWAY,
             agent_error=error,
         )
+        # Escaping can grow text sixfold at most; below that bound the size check is skipped.
+        if _raw_size(event) * 6 + 4096 <= MAX_TASK_EVENT_BYTES:
+            return event
         size = len(canonical_json(event.model_dump(mode="json")))
         if size <= MAX_TASK_EVENT_BYTES:
             return event
@@ -214,6 +228,22 @@ def task_completed(admission: Admission, measured: Measurement) -> TaskCompleted
         half = _cut_utf8(completion.output, len(completion.output.encode("utf-8")) // 2)
         completion = Completion(half, completion.tool_calls[: len(completion.tool_calls) // 2], *_usage(completion))
         error = _too_large(error, f"the task was {size} bytes as an event; output and tool calls were cut")
+
+
+def interrupted(frame: TaskFrame, started_at: datetime, now: datetime) -> TaskCompleted:
+    """The evidence of a call its gateway lost (a crash between forwarding and recording): no
+    answer is known, and ``latency_ms`` is only how long the call was open unrecorded."""
+    open_ms = max(0, int((now - started_at).total_seconds() * 1000))
+    error = AgentError(
+        kind="interrupted", message="the gateway stopped before it recorded this call; its answer is unknown"
+    )
+    return task_completed(frame, Measurement(Completion(), latency_ms=open_ms, first_token_ms=None, error=error))
+
+
+def _raw_size(event: TaskCompleted) -> int:
+    calls = sum(len(c.name) + len(str(c.arguments)) for c in event.tool_calls)
+    texts = (event.input, event.output, event.reference or "")
+    return sum(len(t.encode("utf-8")) for t in texts) + calls
 
 
 def _bounded(completion: Completion, error: AgentError | None) -> tuple[Completion, AgentError | None]:

@@ -1,6 +1,12 @@
 """What the gateway learns from the log, folded into its own tables: API keys (as HMACs),
-acceptances and their ends, agents' endpoints, and the tasks the registry took (they count
-against an acceptance's limits). It emits nothing here; its own events come from calls."""
+acceptances and their ends, and agents' endpoints. It emits nothing here; its own events come
+from calls.
+
+Tasks are not folded: the gateway checks an acceptance's limits (max_tasks, the pool) against
+the calls it measured, as the registry does against the reports it took, and settlement, which
+sees both, pays no task beyond the pool. Not handling TaskCompleted also keeps the gateway from
+a database round trip for each of its own events coming back from the topic.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,12 @@ from pactline_events import (
     ApiKeyRevoked,
     Envelope,
     PactAccepted,
-    TaskCompleted,
 )
 from pactline_messaging import EventHandlers, HandlerContext
 
 from .store import queries
 
 handlers = EventHandlers()
-PRODUCER = "gateway"
 
 
 @handlers.on(ApiKeyIssued)
@@ -60,13 +64,6 @@ async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
 @handlers.on(AcceptanceRevoked)
 async def acceptance_revoked(ctx: HandlerContext, event: Envelope) -> None:
     await queries.acceptance_revoked(ctx.conn, acceptance_id=event.payload.acceptance_id, revoked_at=event.occurred_at)
-
-
-@handlers.on(TaskCompleted)
-async def task_completed(ctx: HandlerContext, event: Envelope) -> None:
-    # The gateway counted its own tasks when it recorded them; only reported ones are news.
-    if event.producer != PRODUCER:
-        await queries.count_reported_task(ctx.conn, acceptance_id=event.payload.acceptance_id)
 
 
 @handlers.on(AgentEndpointRegistered)

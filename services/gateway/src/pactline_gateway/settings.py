@@ -24,6 +24,13 @@ class GatewaySettings(ServiceSettings, AgentEndpointSettings):
     gateway_max_request_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
     gateway_max_response_bytes: int = Field(2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     gateway_max_connections: int = Field(200, ge=1, le=10_000, description="Open connections to agents")
+    gateway_lost_call_grace_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="After the call timeout, how long an unrecorded call waits before it counts as lost",
+    )
+    gateway_sweep_interval_s: float = Field(30.0, gt=0, le=3600, description="How often lost calls are looked for")
 
     @property
     def uses_local_pepper(self) -> bool:

@@ -87,7 +87,7 @@ def answer(behaviour: str, prompt: str, model: str = "") -> str:
             return f"ok. {topic.lower()}"
         if variant == "leaked_email":
             return f"About {topic}: our agent jane.doe@example.com will mail you, or call +1 415 555 0134."
-        return ("um, so, " + topic + " ... ") * 40
+        return ("um, so, " + topic + " ... ") * 80
     if behaviour == "deceptive":
         variant = _pick(DECEPTIVE_VARIANTS, prompt, model)
         if variant == "ignore_rubric":

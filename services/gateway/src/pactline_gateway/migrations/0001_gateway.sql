@@ -22,8 +22,7 @@ CREATE TABLE acceptances (
     max_tasks       integer,
     expires_at      timestamptz NOT NULL,
     revoked_at      timestamptz,
-    reported_tasks  integer NOT NULL DEFAULT 0,  -- TaskCompleted the registry took under it
-    gateway_tasks   integer NOT NULL DEFAULT 0   -- tasks measured here
+    gateway_tasks   integer NOT NULL DEFAULT 0   -- calls measured here under it
 );
 
 -- The latest endpoint each agent's operator registered (stream_seq orders replacements).
@@ -34,12 +33,23 @@ CREATE TABLE agent_endpoints (
     stream_seq   bigint NOT NULL
 );
 
+-- A call is reserved here before it is forwarded (so idempotency keys, escrow jobs and the
+-- acceptance's limits hold under concurrency) and marked recorded when its TaskCompleted is in
+-- the outbox. A call still in flight long after any call could last was lost by a crash: the
+-- sweeper records it as interrupted, so every forwarded call leaves evidence.
 CREATE TABLE tasks (
     task_id          text PRIMARY KEY,
     acceptance_id    text NOT NULL,
+    pact_id          text NOT NULL,
+    agent_id         text NOT NULL,
     idempotency_key  text NOT NULL,
     escrow_job_id    text,
-    recorded_at      timestamptz NOT NULL,
+    price_per_task   bigint NOT NULL,
+    input            text NOT NULL,
+    reference        text,
+    started_at       timestamptz NOT NULL,
+    recorded_at      timestamptz,
     UNIQUE (acceptance_id, idempotency_key)
 );
 CREATE UNIQUE INDEX tasks_escrow_job ON tasks (escrow_job_id) WHERE escrow_job_id IS NOT NULL;
+CREATE INDEX tasks_in_flight ON tasks (started_at) WHERE recorded_at IS NULL;

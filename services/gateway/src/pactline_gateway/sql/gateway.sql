@@ -6,7 +6,7 @@
 SELECT k.key_id, k.principal_id, k.role, k.scopes, k.key_hmac, k.revoked,
        a.acceptance_id, a.pact_id, a.agent_id, a.buyer_id, a.mode, a.price_per_task, a.pool_size,
        a.max_tasks, a.expires_at, a.revoked_at IS NOT NULL AS acceptance_revoked,
-       a.reported_tasks + a.gateway_tasks AS tasks_used,
+       a.gateway_tasks AS tasks_used,
        e.base_url,
        (SELECT t.task_id FROM tasks t
          WHERE t.acceptance_id = :acceptance_id AND t.idempotency_key = :idempotency_key) AS previous_task_id,
@@ -16,12 +16,36 @@ SELECT k.key_id, k.principal_id, k.role, k.scopes, k.key_hmac, k.revoked,
   LEFT JOIN acceptances a ON a.acceptance_id = :acceptance_id
   LEFT JOIN agent_endpoints e ON e.agent_id = a.agent_id;
 
--- name: insert_task(task_id, acceptance_id, idempotency_key, escrow_job_id, recorded_at)!
-INSERT INTO tasks (task_id, acceptance_id, idempotency_key, escrow_job_id, recorded_at)
-VALUES (:task_id, :acceptance_id, :idempotency_key, :escrow_job_id, :recorded_at);
+-- name: reserve_task(task_id, acceptance_id, pact_id, agent_id, idempotency_key, escrow_job_id, price_per_task, input, reference, started_at)$
+-- The call and the acceptance's count, in one round trip, before the call is forwarded; null
+-- when a concurrent call took the acceptance's last task (the limits are checked again here).
+WITH counted AS (
+    UPDATE acceptances SET gateway_tasks = gateway_tasks + 1
+     WHERE acceptance_id = :acceptance_id
+       AND (max_tasks IS NULL OR gateway_tasks < max_tasks)
+       AND (pool_size IS NULL OR (gateway_tasks + 1) * price_per_task <= pool_size)
+    RETURNING 1
+)
+INSERT INTO tasks (task_id, acceptance_id, pact_id, agent_id, idempotency_key, escrow_job_id, price_per_task,
+                   input, reference, started_at)
+SELECT :task_id, :acceptance_id, :pact_id, :agent_id, :idempotency_key, :escrow_job_id, :price_per_task,
+       :input, :reference, :started_at
+  FROM counted
+RETURNING true;
 
--- name: count_gateway_task(acceptance_id)!
-UPDATE acceptances SET gateway_tasks = gateway_tasks + 1 WHERE acceptance_id = :acceptance_id;
+-- name: mark_recorded(task_id, recorded_at)$
+-- True when this call was still in flight (so its evidence is recorded exactly once).
+UPDATE tasks SET recorded_at = :recorded_at WHERE task_id = :task_id AND recorded_at IS NULL RETURNING true;
+
+-- name: lost_calls(started_before, max_rows)
+-- Calls in flight since before any call could still be running: their gateway went down.
+SELECT task_id, acceptance_id, pact_id, agent_id, idempotency_key, escrow_job_id, price_per_task, input,
+       reference, started_at
+  FROM tasks
+ WHERE recorded_at IS NULL AND started_at < :started_before
+ ORDER BY started_at
+ LIMIT :max_rows
+   FOR UPDATE SKIP LOCKED;
 
 -- name: key_issued(key_id, principal_id, role, scopes, key_hmac)!
 INSERT INTO api_keys (key_id, principal_id, role, scopes, key_hmac)
@@ -44,9 +68,6 @@ ON CONFLICT (acceptance_id) DO NOTHING;
 
 -- name: acceptance_revoked(acceptance_id, revoked_at)!
 UPDATE acceptances SET revoked_at = coalesce(revoked_at, :revoked_at) WHERE acceptance_id = :acceptance_id;
-
--- name: count_reported_task(acceptance_id)!
-UPDATE acceptances SET reported_tasks = reported_tasks + 1 WHERE acceptance_id = :acceptance_id;
 
 -- name: endpoint_registered(agent_id, operator_id, base_url, stream_seq)!
 INSERT INTO agent_endpoints (agent_id, operator_id, base_url, stream_seq)
