@@ -29,7 +29,7 @@ from .registry_events import (
 from .scoring_events import DimensionScore, TrustScoreUpdated
 from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
 from .types import EscrowMode, ModelFamily, Outcome
-from .verdict_events import ClauseResult, VerdictIssued
+from .verdict_events import ClauseResult, DimensionResult, SamplingRecord, VerdictIssued
 
 __all__ = [
     "ALL_TOPICS",
@@ -48,6 +48,7 @@ __all__ = [
     "ChainVerifier",
     "ClauseResult",
     "Countersignature",
+    "DimensionResult",
     "DimensionScore",
     "Envelope",
     "EscrowFunded",
@@ -69,6 +70,7 @@ __all__ = [
     "Provenance",
     "RubricItem",
     "RubricResult",
+    "SamplingRecord",
     "StreamHead",
     "TaskCompleted",
     "TaskDisputed",

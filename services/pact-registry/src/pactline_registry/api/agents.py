@@ -40,8 +40,8 @@ _PACT_BODY = {
     "required": True,
     "description": f"A pact document (docs/pacts.md), JSON or YAML, at most {pact_limits.MAX_DOCUMENT_BYTES} bytes",
     "content": {
-        "application/json": {"schema": {"type": "object"}},
-        "application/yaml": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/PactDocument"}},
+        "application/yaml": {"schema": {"type": "string", "description": "The same document as YAML"}},
     },
 }
 
