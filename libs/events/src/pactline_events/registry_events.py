@@ -177,7 +177,8 @@ class TaskCompleted(EventPayload):
     )
     idempotency_key: str = Field(min_length=1, max_length=200)
     output_digest: Sha256Hex = Field(description="SHA-256 of the output's UTF-8 bytes; the per-task deliverable")
-    provenance: Provenance
+    # The default claims least: a report that says nothing is the buyer's alone.
+    provenance: Provenance = Provenance.BUYER_ONLY
     countersignature: Countersignature | None = None
     agent_error: AgentError | None = None
 
