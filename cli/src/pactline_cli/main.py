@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pactline_cli.commands import agents, escrow, keys, pacts, tasks, verdicts
+from pactline_cli.commands import agents, escrow, evidence, keys, pacts, tasks, verdicts
 
 app = typer.Typer(
     name="pactline",
@@ -20,3 +20,4 @@ app.add_typer(pacts.app, name="pacts")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(keys.app, name="keys")
 app.add_typer(verdicts.app, name="verdicts")
+app.add_typer(evidence.app, name="evidence")

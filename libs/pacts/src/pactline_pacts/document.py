@@ -39,10 +39,11 @@ class EscrowTerms(BaseModel):
 
 
 class EvidenceRequirement(BaseModel):
-    """The weakest provenance a task's measurements may have for the pact's measured clauses
-    (``max_latency_ms``, ``max_cost``, ``max_tokens``): ``gateway`` accepts only tasks measured
-    by the platform's gateway; ``countersigned`` also accepts a buyer's report countersigned by
-    the provider. Without it, any provenance is taken (docs/pacts.md, "Evidence")."""
+    """The weakest provenance a task's evidence may have for the pact's measured clauses
+    (``max_latency_ms``, ``max_cost``, ``max_tokens``, ``allowed_tools``, ``forbidden_tools``):
+    ``gateway`` accepts only tasks measured by the platform's gateway; ``countersigned`` also
+    accepts a buyer's report countersigned by the provider. Without it, any provenance is taken
+    (docs/pacts.md, "Evidence")."""
 
     model_config = _FROZEN
 
