@@ -1,7 +1,7 @@
 """One call forwarded to an agent and measured: request sent -> first token -> last byte.
 
-Streams pass through event by event as they arrive (nothing is held back but the agent's
-final ``data: [DONE]``, which the buyer gets once the evidence is recorded).
+Streams pass through event by event as they arrive; only the agent's final ``data: [DONE]``
+waits until the agent has closed its stream and the call's measurement is complete.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class Forwarded:
     content_type: str
     body: bytes
     measurement: Measurement
-    streamed: bool = False
     stream_done: bool = False  # the agent ended its stream with [DONE]
 
 
@@ -136,7 +135,7 @@ async def _stream(
     if error is None and folded.malformed:
         error = AgentError(kind="malformed_response", status=response.status_code, message=folded.malformed[:1000])
     measurement = Measurement(folded.completion(), latency, first, error)
-    return Forwarded(response.status_code, content_type, b"", measurement, streamed=True, stream_done=folded.done)
+    return Forwarded(response.status_code, content_type, b"", measurement, stream_done=folded.done)
 
 
 def _take(raw: bytes, folded: StreamAccumulator, sink: StreamSink, first: int | None, start: int) -> int | None:
