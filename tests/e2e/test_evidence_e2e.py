@@ -22,8 +22,10 @@ import yaml
 
 from gateway_testkit import SLOPPY_DELAY_MS, gateway_settings
 from live_server import serving
+from pactline_evaluator.app import SPEC as EVALUATOR
+from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import Provenance, decode, verify_chain
-from pactline_events.topics import ACCEPTANCES
+from pactline_events.topics import ACCEPTANCES, AGENTS, IDENTITIES, JURY_DELIBERATIONS
 from pactline_evidence import TaskReport, countersign, recover_signer
 from pactline_gateway import simulated_agents
 from pactline_gateway.app import SPEC as GATEWAY
@@ -31,6 +33,7 @@ from pactline_messaging.log_reader import read_stream
 from pactline_registry.app import SPEC as REGISTRY
 from pactline_service import build_app
 from registry_testkit import EXAMPLES, Registry, auth, registry_settings, task_body
+from topic_reader import start_group_at_end
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -64,6 +67,8 @@ class Platform:
 
 @pytest.fixture
 async def platform(database_url, kafka_topics, db_schema) -> AsyncIterator[Platform]:
+    for topic in (IDENTITIES, ACCEPTANCES, AGENTS):  # this test's events only, not the whole log
+        await start_group_at_end(kafka_topics, GATEWAY.name, topic)
     registry_app = build_app(
         dataclasses.replace(REGISTRY, schema=f"{db_schema}_reg"), registry_settings(database_url, kafka_topics)
     )
@@ -86,7 +91,9 @@ async def platform(database_url, kafka_topics, db_schema) -> AsyncIterator[Platf
         await conn.close()
 
 
-async def _agent_with_pact(platform: Platform, behaviour: str, evidence: dict | None) -> tuple[str, str, str]:
+async def _agent_with_pact(
+    platform: Platform, behaviour: str, evidence: dict | None, document: dict | None = None
+) -> tuple[str, str, str]:
     """(operator_key, agent_id, pact_id): the operator's agent answers as ``behaviour``."""
     registry = platform.registry
     _, op_key = await registry.principal("operator", address=PROVIDER)
@@ -97,7 +104,7 @@ async def _agent_with_pact(platform: Platform, behaviour: str, evidence: dict | 
         headers=auth(op_key),
     )
     assert endpoint.status_code == 200, endpoint.text
-    document = yaml.safe_load((EXAMPLES / "customer-support.yaml").read_text())
+    document = yaml.safe_load((EXAMPLES / "customer-support.yaml").read_text()) if document is None else document
     if evidence:
         document["evidence"] = evidence
     published = await registry.client.post(f"/v1/agents/{agent_id}/pacts", json=document, headers=auth(op_key))
@@ -192,3 +199,76 @@ async def test_a_disputed_buyer_only_report_and_a_countersigned_one_on_the_log(p
     # An auditor checks the signature from the event alone.
     rebuilt = TaskReport.model_validate(countersigned.model_dump())
     assert recover_signer(rebuilt, countersigned.countersignature.signature) == PROVIDER
+
+
+# Deterministic clauses only, so the evaluator decides at once: the call must take at most
+# 100 ms (the sloppy agent takes 300) and the pass rule needs every clause.
+QUICK_PACT = {
+    "format": "pactline.pact/v1",
+    "name": "quick-answers",
+    "version": 1,
+    "title": "Quick answers",
+    "clauses": [
+        {"id": "fast", "kind": "max_latency_ms", "severity": "must", "weight": 50, "dimension": "latency",
+         "limit_ms": 100},
+        {"id": "bounded", "kind": "length_bounds", "severity": "should", "weight": 50,
+         "dimension": "format_compliance", "max": 100_000},
+    ],
+    "pass_rule": {"threshold": "1"},
+    "dispute_window_seconds": 86_400,
+    "escrow": {"modes": ["per_task", "aggregate"], "min_task_price": 10_000},
+}  # fmt: skip
+
+
+async def test_the_evaluator_fails_a_slow_gateway_call_but_never_on_the_buyers_word_alone(
+    platform, kafka_topics, database_url, db_schema
+):
+    for topic in (ACCEPTANCES, JURY_DELIBERATIONS):
+        await start_group_at_end(kafka_topics, EVALUATOR.name, topic)
+    evaluator = build_app(
+        dataclasses.replace(EVALUATOR, schema=f"{db_schema}_ev"),
+        EvaluatorSettings(database_url=database_url, kafka_bootstrap=kafka_topics, log_format="text"),
+    )
+    registry = platform.registry
+    op_key, agent_id, pact_id = await _agent_with_pact(platform, "sloppy", None, dict(QUICK_PACT))
+    _, buyer_key = await registry.principal("buyer")
+    acc_id = (await registry.accept(buyer_key, pact_id, mode="aggregate", pool_size=6_000_000))["acceptance_id"]
+    try:
+        async with evaluator.router.lifespan_context(evaluator):
+            pool = evaluator.state.service.pool
+            # The slow agent called through the gateway: the platform measured > 100 ms.
+            await platform.gateway_knows(acc_id, agent_id)
+            async with httpx.AsyncClient(base_url=platform.gateway_url, timeout=30) as http:
+                called = await http.post(
+                    f"/v1/acceptances/{acc_id}/chat/completions",
+                    json={"messages": [{"role": "user", "content": PROMPT}]},
+                    headers=auth(buyer_key),
+                )
+            assert called.status_code == 200, called.text
+            measured = called.headers["x-pactline-task-id"]
+            # The buyer alone reports an absurd latency, and the provider disputes it.
+            absurd = await registry.client.post(
+                f"/v1/acceptances/{acc_id}/tasks",
+                json=task_body("absurd", job=None, latency_ms=10**12),
+                headers=auth(buyer_key),
+            )
+            reported = absurd.json()["task_id"]
+            disputed = await registry.client.post(
+                f"/v1/tasks/{reported}/dispute", json={"reason": "answered in 300 ms"}, headers=auth(op_key)
+            )
+            assert disputed.status_code == 201, disputed.text
+
+            async def outcomes() -> dict[str, str] | None:
+                rows = await pool.fetch(
+                    "SELECT task_id, outcome FROM verdicts WHERE task_id = ANY($1)", [measured, reported]
+                )
+                return {r["task_id"]: r["outcome"] for r in rows} if len(rows) == 2 else None
+
+            verdicts = await wait_for(outcomes, timeout=90, what="both verdicts")
+    finally:
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {db_schema}_ev CASCADE")
+        finally:
+            await conn.close()
+    assert verdicts == {measured: "FAIL", reported: "INCONCLUSIVE"}

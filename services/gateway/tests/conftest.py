@@ -11,10 +11,12 @@ import pytest
 
 from gateway_testkit import SLOPPY_DELAY_MS, RunningGateway, Seeder, gateway_settings
 from live_server import serving
+from pactline_events.topics import ACCEPTANCES, AGENTS, IDENTITIES
 from pactline_gateway import simulated_agents
 from pactline_gateway.app import SPEC
 from pactline_messaging import idempotent_producer
 from pactline_service import build_app
+from topic_reader import start_group_at_end
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +28,8 @@ async def agents_url() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def gateway(database_url: str, kafka_topics: str, db_schema: str) -> AsyncIterator[RunningGateway]:
+    for topic in (IDENTITIES, ACCEPTANCES, AGENTS):  # this test's events only, not the whole log
+        await start_group_at_end(kafka_topics, SPEC.name, topic)
     app = build_app(dataclasses.replace(SPEC, schema=db_schema), gateway_settings(database_url, kafka_topics))
     async with serving(app) as url:
         yield RunningGateway(url, app)
