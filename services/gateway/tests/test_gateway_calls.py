@@ -223,7 +223,6 @@ async def test_agent_failures_are_answered_and_recorded_as_evidence(gateway, see
 async def test_calls_outside_an_acceptance_are_refused_and_record_nothing(gateway, seed, agents_url):
     key, acceptance_id = await seed.buyer_with_agent(agents_url, "reliable")
     _, other_key = await seed.key()
-    _, operator_key = await seed.key(role="operator", scopes=("read", "agents:write"))
     async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as http:
         path = f"/v1/acceptances/{acceptance_id}/chat/completions"
         anonymous = await http.post(path, json={"messages": MESSAGES})
@@ -233,7 +232,12 @@ async def test_calls_outside_an_acceptance_are_refused_and_record_nothing(gatewa
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "invalid_api_key")
     assert (invalid_body.status_code, invalid_body.json()["error"]["code"]) == (422, "request_invalid")
     assert (await call(gateway, other_key, acceptance_id)).json()["error"]["code"] == "not_acceptance_buyer"
-    assert (await call(gateway, operator_key, acceptance_id)).json()["error"]["code"] == "role_not_allowed"
+    for role, scopes in (("operator", ("read", "agents:write")), ("admin", ("read", "admin")), ("auditor", ("read",))):
+        _, other_role_key = await seed.key(role=role, scopes=scopes)
+        refused = await call(gateway, other_role_key, acceptance_id)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "role_not_allowed"), role
+    _, read_only = await seed.key(scopes=("read",))
+    assert (await call(gateway, read_only, acceptance_id)).json()["error"]["code"] == "missing_scope"
     assert (await call(gateway, key, "acc-unknown")).status_code == 404
     first = await call(gateway, key, acceptance_id, pactline={"idempotency_key": "order-9"})
     assert first.status_code == 200

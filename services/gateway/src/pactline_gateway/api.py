@@ -6,6 +6,8 @@ as its API key. Authentication comes before anything else is looked at.
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 from fastapi import APIRouter, Path, Request, Response
 
@@ -18,6 +20,7 @@ from .domain import Admission, Refused
 from .settings import GatewaySettings
 
 router = APIRouter(prefix="/v1", tags=["gateway"])
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 _ERRORS = {
     status: {"description": text, "content": {"application/json": {}}}
@@ -34,6 +37,35 @@ _ERRORS = {
 }
 
 
+_CHAT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["messages"],
+                "properties": {
+                    "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+                    "stream": {"type": "boolean"},
+                    "n": {"type": "integer", "enum": [1]},
+                    "pactline": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "idempotency_key": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
+                            "escrow_job_id": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,77})$"},
+                            "reference": {"type": "string"},
+                        },
+                    },
+                },
+                "additionalProperties": True,
+                "description": "An OpenAI chat completion request, forwarded as it is, plus the `pactline` object",
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/acceptances/{acceptance_id}/chat/completions",
     summary="Call the acceptance's agent (OpenAI chat completions), measured by the platform",
@@ -41,10 +73,10 @@ _ERRORS = {
     "`pactline` object: `idempotency_key`, `escrow_job_id` (per_task acceptances), `reference`. The answer is the "
     "agent's, passed through; `X-Pactline-Task-Id` names the TaskCompleted recorded for it (docs/gateway.md).",
     responses=_ERRORS,
+    openapi_extra={"requestBody": _CHAT_BODY},
 )
 async def chat_completions(
-    request: Request,
-    acceptance_id: str = Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"),
+    request: Request, acceptance_id: str = Path(description="The acceptance the call is made under")
 ) -> Response:
     service = request.app.state.service
     settings: GatewaySettings = service.settings
