@@ -22,7 +22,6 @@ import os
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -72,14 +71,18 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def process(args: list[str], env: dict[str, str], ready_url: str) -> AsyncIterator[None]:
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-        [sys.executable, *args], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         async with httpx.AsyncClient(timeout=2) as http:
             for _ in range(600):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{args[1]} exited: {proc.stderr.read().decode()[-2000:]}")
+                if proc.returncode is not None:
+                    raise RuntimeError(f"{args[1]} exited: {(await proc.stderr.read()).decode()[-2000:]}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get(ready_url)).status_code == 200:
                         break
@@ -89,13 +92,18 @@ async def process(args: list[str], env: dict[str, str], ready_url: str) -> Async
         yield
     finally:
         proc.terminate()
-        proc.wait(30)
+        await asyncio.wait_for(proc.wait(), 30)
 
 
 async def publish(producer, stream_id: str, payload: EventPayload) -> None:
-    envelope = PendingEvent(
-        event_id=new_event_id(), occurred_at=utc_now(), stream_id=stream_id, correlation_id=uuid.uuid4(), payload=payload
-    ).seal(producer="pact-registry", stream_seq=1, prev_hash="0" * 64)
+    pending = PendingEvent(
+        event_id=new_event_id(),
+        occurred_at=utc_now(),
+        stream_id=stream_id,
+        correlation_id=uuid.uuid4(),
+        payload=payload,
+    )
+    envelope = pending.seal(producer="pact-registry", stream_seq=1, prev_hash="0" * 64)
     await producer.send_and_wait(topic_for(payload.event_type), encode(envelope), key=stream_id.encode())
 
 
