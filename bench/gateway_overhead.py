@@ -71,18 +71,17 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def process(args: list[str], env: dict[str, str], ready_url: str) -> AsyncIterator[None]:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log_path = RESULTS / f"gateway_overhead.{'agents' if 'simulated_agents' in args[1] else 'gateway'}.log"
+    log = log_path.open("wb")  # a pipe nobody reads would fill up and stall the process
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        sys.executable, *args, env={**os.environ, **env}, stdout=log, stderr=log
     )
     try:
         async with httpx.AsyncClient(timeout=2) as http:
             for _ in range(600):
                 if proc.returncode is not None:
-                    raise RuntimeError(f"{args[1]} exited: {(await proc.stderr.read()).decode()[-2000:]}")
+                    raise RuntimeError(f"{args[1]} exited: {log_path.read_text()[-2000:]}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await http.get(ready_url)).status_code == 200:
                         break
@@ -93,6 +92,7 @@ async def process(args: list[str], env: dict[str, str], ready_url: str) -> Async
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
+        log.close()
 
 
 async def publish(producer, stream_id: str, payload: EventPayload) -> None:
