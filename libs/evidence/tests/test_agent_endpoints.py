@@ -50,6 +50,8 @@ def test_public_https_endpoints_are_allowed(url):
         ("https://224.0.0.1/v1", "not a public address"),
         ("https://bad_host!.example/v1", "not a valid host name"),
         ("https:///v1", "no host"),
+        ("https://agents.example.com/v 1", "whitespace"),
+        ("https://agents.example.com/v1\x00", "control characters"),
     ],
 )
 def test_unsafe_endpoints_are_refused_with_the_rule_they_break(url, reason):

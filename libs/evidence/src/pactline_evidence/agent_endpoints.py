@@ -56,6 +56,8 @@ class EndpointPolicy:
 
     def check_url(self, url: str) -> None:
         """Static checks of a registered base URL; names are checked again when resolved."""
+        if any(c.isspace() or not c.isprintable() for c in url):
+            raise EndpointRefused(url, "the URL contains whitespace or control characters")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise EndpointRefused(url, "the scheme must be https (or http where the deployment allows it)")
