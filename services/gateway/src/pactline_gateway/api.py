@@ -88,7 +88,7 @@ async def chat_completions(
             raise Refused(401, "missing_api_key", "send a registry API key: Authorization: Bearer <key>")
         raw = await _read_body(request, settings.gateway_max_request_bytes)
         chat, invalid = _parse(raw)
-        async with service.pool.acquire() as conn:
+        async with service.resources["calls_pool"].acquire() as conn:
             admission = await _admit(conn, presented, acceptance_id, chat, invalid, settings)
     except Refused as refused:
         headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI
 
 from pactline_service import Service, ServiceSpec, build_app
@@ -28,6 +29,7 @@ async def _setup(service: Service) -> None:
             "PACTLINE_REGISTRY_KEY_PEPPER is not set: the gateway only accepts keys hashed under the public "
             "local pepper; set the registry's secret in both services"
         )
+    calls_pool = await _calls_pool(service, settings)
     policy = settings.endpoint_policy
     client = agent_client(
         policy,
@@ -37,11 +39,43 @@ async def _setup(service: Service) -> None:
     )
     # No call lasts longer than the call timeout; one still unrecorded well after it was lost.
     lost_after = timedelta(seconds=settings.gateway_call_timeout_s + settings.gateway_lost_call_grace_s)
-    recorder = Recorder(service.pool, give_up_after_s=lost_after.total_seconds())
+    recorder = Recorder(calls_pool, give_up_after_s=lost_after.total_seconds())
     gateway = Gateway(client, recorder, policy, settings.gateway_max_response_bytes)
     service.resources["gateway"] = gateway
+    service.resources["calls_pool"] = calls_pool
     sweeper = LostCallSweeper(service.pool, after=lost_after, every_s=settings.gateway_sweep_interval_s)
-    service.background.extend((gateway, sweeper))
+    service.background.extend((_Closing(calls_pool), gateway, sweeper))
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The calls' queries leave no session state (no LISTEN, SET, advisory lock or cursor), so
+    a connection goes back to the pool without the reset round trip asyncpg makes by default."""
+
+
+async def _calls_pool(service: Service, settings: GatewaySettings) -> asyncpg.Pool:
+    """A pool for the per-call queries (admission, reservation, recording): same database and
+    schema as the service's, without a reset query on every release."""
+    schema = await service.pool.fetchval("SELECT current_schema()")
+    return await asyncpg.create_pool(
+        settings.database_url.get_secret_value(),
+        min_size=2,
+        max_size=settings.db_pool_size,
+        server_settings={"search_path": schema},
+        reset=_keep_session,
+    )
+
+
+class _Closing:
+    """Closes the calls' pool last at shutdown (background items stop in reverse order)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self._pool.close()
 
 
 SPEC = ServiceSpec(
