@@ -31,6 +31,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from pactline_events import (
     AcceptedEscrow,
@@ -44,6 +45,7 @@ from pactline_events import (
     topic_for,
     utc_now,
 )
+from pactline_events.topics import ACCEPTANCES, AGENTS, IDENTITIES
 from pactline_messaging import endpoints, idempotent_producer
 from pactline_pacts import pact_hash, parse_pact
 
@@ -93,6 +95,18 @@ async def process(args: list[str], env: dict[str, str], ready_url: str) -> Async
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
         log.close()
+
+
+async def start_group_at_end(group: str) -> None:
+    """The bench's gateway reads only what the bench publishes, not the whole shared log."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=endpoints.kafka_bootstrap(), group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t.name, p) for t in (IDENTITIES, ACCEPTANCES, AGENTS) for p in range(t.partitions)]
+        consumer.assign(partitions)
+        await consumer.commit(dict((await consumer.end_offsets(partitions)).items()))
+    finally:
+        await consumer.stop()
 
 
 async def publish(producer, stream_id: str, payload: EventPayload) -> None:
@@ -209,6 +223,7 @@ async def run() -> dict:
         "PACTLINE_DATABASE_URL": endpoints.database_url(),
     }
     agents = ["-m", "pactline_gateway.simulated_agents", "--port", str(agents_port)]
+    await start_group_at_end(name)
     try:
         async with (
             process(agents, {}, f"http://127.0.0.1:{agents_port}/ready"),

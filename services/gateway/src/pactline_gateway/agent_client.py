@@ -85,7 +85,9 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 def agent_client(
     policy: EndpointPolicy, *, connect_timeout: float, call_timeout: float, connections: int
 ) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # Idle connections are dropped well before common servers close them (uvicorn after 5 s):
+    # reusing one the server is closing at that moment fails the call with a read error.
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0)
     return httpx.AsyncClient(
         transport=GuardedTransport(policy, limits),
         timeout=httpx.Timeout(call_timeout, connect=connect_timeout),
