@@ -12,16 +12,26 @@ transaction with its own retries, so exactly the bad record goes to the dead-let
 with its reason and every other record is applied once, still in log order. Records that
 cannot be decoded go to the dead-letter topic before the transaction. Infrastructure errors
 (database or broker down) are retried without limit and never count against a record.
+
+Several instances of a service share its consumer group. Each transaction first takes a
+transaction-scoped advisory lock per (group, topic, partition) it touches, so two instances
+never apply records of one partition at the same time, even when a rebalance hands a
+partition over while its previous owner is still inside a batch (or is a zombie past its
+session timeout): the inbox makes the later one's copies no-ops and the applied records of a
+partition always stay a prefix of its log. On a rebalance the consumer also finishes the
+batch in flight before giving its partitions up, so the hand-over usually redelivers nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 import asyncpg
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -66,6 +76,32 @@ async def _decode(message: Any, original: Any) -> Any:
     return message.body
 
 
+async def lock_partitions(conn: asyncpg.Connection, group: str, records: Sequence[ConsumerRecord]) -> None:
+    """Hold (group, topic, partition) for the rest of the transaction, in a fixed order (no
+    deadlock between instances); a collision of the 64-bit hashes only serializes more."""
+    keys = sorted({f"{group}/{r.topic}/{r.partition}" for r in records})
+    await conn.execute(
+        """SELECT pg_advisory_xact_lock(h) FROM (
+               SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS t(k) ORDER BY 1
+           ) AS ordered""",
+        keys,
+    )
+
+
+class _FinishBatchBeforeRevoke(ConsumerRebalanceListener):
+    """Lets the batch in flight commit (effects and offsets) before the partitions move."""
+
+    def __init__(self, in_flight: asyncio.Lock) -> None:
+        self._in_flight = in_flight
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._in_flight:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
 class EventConsumer:
     """Applies events to a service's handlers; one consumer group per service.
 
@@ -99,6 +135,7 @@ class EventConsumer:
         self.batch_max_records = batch_max_records
         self.batch_max_bytes = batch_max_bytes
         self._on_committed = on_committed
+        self._in_flight = asyncio.Lock()
 
     def subscribe(
         self,
@@ -128,6 +165,7 @@ class EventConsumer:
             auto_offset_reset=start_at,
             parser=_parse,
             decoder=_decode,
+            listener=_FinishBatchBeforeRevoke(self._in_flight),
             title=f"{self.name}:{','.join(topics)}",
         )
         async def on_batch(message: KafkaMessage) -> None:
@@ -140,13 +178,14 @@ class EventConsumer:
         records = message.raw_message
         if not isinstance(records, tuple):
             records = (records,)
-        try:
-            await self.apply(records)
-        except BaseException:
-            # Not committed: rewind so these records are read again rather than skipped.
-            await message.nack()
-            raise
-        await message.ack()
+        async with self._in_flight:
+            try:
+                await self.apply(records)
+            except BaseException:
+                # Not committed: rewind so these records are read again rather than skipped.
+                await message.nack()
+                raise
+            await message.ack()
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply ``records`` (one poll, log order per partition) exactly once in effect."""
@@ -163,18 +202,32 @@ class EventConsumer:
                 EVENTS_CONSUMED.labels(self.name, "ignored").inc()
                 continue
             items.append((record, envelope))
-        if not items:
-            return
-        try:
-            outcomes = await self._retry_infrastructure(self._apply_batch, items)
-        except HandlerFailed:
-            outcomes = [await self._apply_alone(record, envelope) for record, envelope in items]
-        for (_, envelope), applied in zip(items, outcomes, strict=True):
-            if applied is None:
-                continue
-            EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
-            if self._on_committed is not None:
-                self._on_committed(envelope, applied)
+        for chunk in self._chunks(items):
+            try:
+                outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
+            except HandlerFailed:
+                outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
+            for (_, envelope), applied in zip(chunk, outcomes, strict=True):
+                if applied is None:
+                    continue
+                EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+                if self._on_committed is not None:
+                    self._on_committed(envelope, applied)
+
+    def _chunks(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
+        """Transactions of at most ``batch_max_records`` records and ``batch_max_bytes`` bytes
+        (a record larger than the limit alone), in log order."""
+        chunk: list[tuple[ConsumerRecord, Envelope]] = []
+        size = 0
+        for item in items:
+            length = len(item[0].value or b"")
+            if chunk and (len(chunk) >= self.batch_max_records or size + length > self.batch_max_bytes):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(item)
+            size += length
+        if chunk:
+            yield chunk
 
     async def _retry_infrastructure(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``fn(*args)`` again and again while the database or the broker is unavailable."""
@@ -189,6 +242,7 @@ class EventConsumer:
     async def _apply_batch(self, items: list[tuple[ConsumerRecord, Envelope]]) -> list[bool | None]:
         """All of ``items`` in one transaction; True applied, False duplicate."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await lock_partitions(conn, self.name, [record for record, _ in items])
             fresh = await inbox.claim_many(conn, self.name, [envelope.event_id for _, envelope in items])
             outcomes: list[bool | None] = []
             for record, envelope in items:
@@ -218,6 +272,7 @@ class EventConsumer:
 
         async def attempt() -> bool:
             async with self._pool.acquire() as conn, conn.transaction():
+                await lock_partitions(conn, self.name, [record])
                 if not await inbox.claim(conn, self.name, envelope.event_id):
                     return False
                 await self._run_handler(conn, record, envelope)
