@@ -143,11 +143,14 @@ class EventConsumer:
         *,
         group_id: str | None = None,
         start_at: Literal["earliest", "latest"] = "earliest",
+        **kafka_options: Any,
     ) -> Any:
         """Attach to ``broker`` as one batch subscriber of the handlers' topics.
 
         A new group starts at the ``earliest`` offset (a service must see the whole log);
         ``latest`` is for tools that only care about what happens from now on.
+        ``kafka_options`` go to the group consumer as they are (``session_timeout_ms``,
+        ``heartbeat_interval_ms``, ``group_instance_id``, ...).
         """
         topics = self._handlers.topics
         if not topics:
@@ -167,6 +170,7 @@ class EventConsumer:
             decoder=_decode,
             listener=_FinishBatchBeforeRevoke(self._in_flight),
             title=f"{self.name}:{','.join(topics)}",
+            **kafka_options,
         )
         async def on_batch(message: KafkaMessage) -> None:
             await consumer.process(message)
