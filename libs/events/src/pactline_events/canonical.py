@@ -76,14 +76,26 @@ def _fast_path_applies(value: Any) -> bool:
     produces the precise error. tests/test_canonical_fast_path.py proves the equality.
     """
     kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            # Leaves inline: one call per container, not per value (this runs for every event).
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int:
+                if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    return False
+            elif not _fast_path_applies(item):
+                return False
+        return True
+    if kind is list:
+        return all(_fast_path_applies(v) for v in value)
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if kind is dict:
-        return all(type(k) is str and k.isascii() and _fast_path_applies(v) for k, v in value.items())
-    if kind is list:
-        return all(_fast_path_applies(v) for v in value)
     return False
 
 

@@ -54,6 +54,8 @@ tracer = trace.get_tracer("pactline.messaging")
 
 DEFAULT_BATCH_RECORDS = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
+DEFAULT_CONCURRENT_PARTITIONS = 4
+"""Transactions of one poll in flight at once (one per partition); each holds a connection."""
 
 
 class HandlerFailed(Exception):
@@ -65,10 +67,14 @@ def safe_headers(record: ConsumerRecord) -> list[tuple[str, bytes]]:
     return [(k, v) for k, v in (record.headers or ()) if isinstance(k, str) and isinstance(v, bytes)]
 
 
+def _has_null_header(record: ConsumerRecord) -> bool:
+    return any(not isinstance(v, bytes) for _, v in record.headers or ())
+
+
 async def _parse(batch: tuple[ConsumerRecord, ...], original: Any) -> Any:
     # FastStream's own parser decodes every header value as UTF-8 and fails on a null one,
     # which would re-deliver that record forever; hand it clean headers instead.
-    return await original(tuple(replace(r, headers=safe_headers(r)) for r in batch))
+    return await original(tuple(replace(r, headers=safe_headers(r)) if _has_null_header(r) else r for r in batch))
 
 
 async def _decode(message: Any, original: Any) -> Any:
@@ -122,6 +128,7 @@ class EventConsumer:
         retry_base_s: float = 0.2,
         batch_max_records: int = DEFAULT_BATCH_RECORDS,
         batch_max_bytes: int = DEFAULT_BATCH_BYTES,
+        concurrent_partitions: int = DEFAULT_CONCURRENT_PARTITIONS,
         on_committed: Callable[[Envelope, bool], None] | None = None,
     ) -> None:
         self.name = name
@@ -136,6 +143,7 @@ class EventConsumer:
         self.batch_max_bytes = batch_max_bytes
         self._on_committed = on_committed
         self._in_flight = asyncio.Lock()
+        self._partition_slots = asyncio.Semaphore(concurrent_partitions)
 
     def subscribe(
         self,
@@ -143,16 +151,18 @@ class EventConsumer:
         *,
         group_id: str | None = None,
         start_at: Literal["earliest", "latest"] = "earliest",
+        topics: Sequence[str] | None = None,
         **kafka_options: Any,
     ) -> Any:
         """Attach to ``broker`` as one batch subscriber of the handlers' topics.
 
         A new group starts at the ``earliest`` offset (a service must see the whole log);
         ``latest`` is for tools that only care about what happens from now on.
-        ``kafka_options`` go to the group consumer as they are (``session_timeout_ms``,
-        ``heartbeat_interval_ms``, ``group_instance_id``, ...).
+        ``topics`` replaces the catalog's topics of the handled types (a replay or bench
+        topic). ``kafka_options`` go to the group consumer as they are
+        (``session_timeout_ms``, ``heartbeat_interval_ms``, ``group_instance_id``, ...).
         """
-        topics = self._handlers.topics
+        topics = tuple(topics) if topics is not None else self._handlers.topics
         if not topics:
             raise ValueError(f"{self.name} has no handlers to subscribe")
         consumer = self
@@ -206,17 +216,34 @@ class EventConsumer:
                 EVENTS_CONSUMED.labels(self.name, "ignored").inc()
                 continue
             items.append((record, envelope))
-        for chunk in self._chunks(items):
-            try:
-                outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
-            except HandlerFailed:
-                outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
-            for (_, envelope), applied in zip(chunk, outcomes, strict=True):
-                if applied is None:
-                    continue
-                EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
-                if self._on_committed is not None:
-                    self._on_committed(envelope, applied)
+        if not items:
+            return
+        by_partition: dict[tuple[str, int], list[tuple[ConsumerRecord, Envelope]]] = {}
+        for item in items:
+            by_partition.setdefault((item[0].topic, item[0].partition), []).append(item)
+        if len(by_partition) == 1:
+            await self._apply_partition(items)
+            return
+        # Partitions are independent (a stream lives in one), so their transactions run side by
+        # side and the database round trips of one hide behind another's; a failure cancels
+        # the others, and the poll is read again (their commits make that a no-op).
+        async with asyncio.TaskGroup() as group:
+            for partition_items in by_partition.values():
+                group.create_task(self._apply_partition(partition_items))
+
+    async def _apply_partition(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        async with self._partition_slots:
+            for chunk in self._chunks(items):
+                try:
+                    outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
+                except HandlerFailed:
+                    outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
+                for (_, envelope), applied in zip(chunk, outcomes, strict=True):
+                    if applied is None:
+                        continue
+                    EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+                    if self._on_committed is not None:
+                        self._on_committed(envelope, applied)
 
     def _chunks(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
         """Transactions of at most ``batch_max_records`` records and ``batch_max_bytes`` bytes

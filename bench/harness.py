@@ -1,0 +1,348 @@
+"""A reusable load harness: events in at a fixed rate (or as fast as possible), an answer out,
+throughput and latency reported as ratios to the raw Kafka baseline.
+
+In: a registry-like producing service of its own (a PostgreSQL schema with the messaging
+tables, ``outbox.append_many`` in one transaction per tick, an ``OutboxRelay``), so events
+enter exactly the way the registry's do: outbox commit -> relay -> topic. Each injected event
+gets a fresh correlation id; the time of its outbox commit is the start of its latency.
+
+Out: whatever says "this correlation is done": a ``KafkaWatcher`` that reads the answer
+topics and completes a correlation when an event of the awaited type carrying it arrives
+(``ctx.emit`` carries the correlation id forward, so TaskCompleted -> VerdictIssued ->
+EscrowSettled keep it), or any in-process callback calling ``Recorder.done``.
+
+Two runs: ``burst`` (all events as fast as the injector commits them: throughput) and
+``open_loop`` (a fixed rate, whatever the system under test does: latency without hidden
+queueing). ``ratios`` divides by .local/bench/kafka_baseline.json (bench/kafka_baseline.py,
+run first in the same ``make bench``).
+
+Usage for the end-to-end bench (TaskCompleted -> VerdictIssued -> EscrowSettled)::
+
+    async with Injector.open("bench_e2e") as injector, KafkaWatcher.open(ESCROW, "EscrowSettled") as out:
+        make = task_completed_factory(acceptances)      # (n) -> (stream_id, TaskCompleted)
+        burst = await run_burst(injector, out.recorder, make, count=2000)
+        latency = await run_open_loop(injector, out.recorder, make, rate=burst.events_per_s / 2)
+        print(ratios(burst, latency, load_baseline()))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from pactline_events import EventPayload, PendingEvent, TaskCompleted, TopicSpec, decode, new_event_id, utc_now
+from pactline_events.errors import EventError
+from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, open_pool, outbox
+
+RESULTS = Path(__file__).resolve().parents[1] / ".local" / "bench"
+TICK_S = 0.002
+EventFactory = Callable[[int], tuple[str, EventPayload]]
+"""(n) -> (stream_id, payload) of the n-th injected event."""
+
+
+def load_baseline() -> dict[str, Any]:
+    path = RESULTS / "kafka_baseline.json"
+    if not path.exists():
+        raise SystemExit("run bench/kafka_baseline.py first (make bench does)")
+    return json.loads(path.read_text())
+
+
+def percentiles_ms(latencies_ns: list[int]) -> dict[str, float]:
+    ordered = sorted(latencies_ns)
+    if not ordered:
+        return {"p50": float("nan"), "p99": float("nan")}
+    return {
+        q: round(ordered[min(len(ordered) - 1, int(f * len(ordered)))] / 1e6, 2)
+        for q, f in (("p50", 0.50), ("p99", 0.99))
+    }
+
+
+class Recorder:
+    """When each correlation went in (outbox commit) and came out (answer seen)."""
+
+    def __init__(self) -> None:
+        self.started: dict[UUID, int] = {}
+        self.finished: dict[UUID, int] = {}
+        self._changed = asyncio.Event()
+
+    def begin(self, correlation: UUID, at_ns: int) -> None:
+        self.started[correlation] = at_ns
+        self._changed.set()
+
+    def done(self, correlation: UUID, at_ns: int | None = None) -> None:
+        """Mark ``correlation`` answered (the first answer counts; redeliveries are ignored)."""
+        if correlation not in self.finished:
+            self.finished[correlation] = at_ns if at_ns is not None else time.time_ns()
+            self._changed.set()
+
+    def latencies_ns(self, correlations: list[UUID]) -> list[int]:
+        # An answer may be seen before the injector's commit timestamp is taken (same loop).
+        return [max(0, self.finished[c] - self.started[c]) for c in correlations]
+
+    async def wait_all(self, correlations: list[UUID], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while any(c not in self.finished or c not in self.started for c in correlations):
+            self._changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                missing = sum(1 for c in correlations if c not in self.finished)
+                raise TimeoutError(f"{missing} of {len(correlations)} correlations not answered in {timeout_s}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 1.0))
+
+
+@dataclass
+class Injector:
+    """A registry-like producer: its own schema, outbox and relay."""
+
+    pool: asyncpg.Pool
+    relay: OutboxRelay
+    producer: AIOKafkaProducer
+    schema: str
+    producer_name: str = "bench-injector"
+    topic: str | None = None
+    """Send to this topic instead of the catalog's (a bench topic outside the product's)."""
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls, schema_prefix: str = "bench", *, topic: str | None = None, pool_size: int = 8
+    ) -> AsyncIterator[Injector]:
+        schema = f"{schema_prefix}_{uuid.uuid4().hex[:8]}"
+        pool = await open_pool(endpoints.database_url(), schema, max_size=pool_size)
+        producer = idempotent_producer(endpoints.kafka_bootstrap(), f"{schema_prefix}-injector")
+        await producer.start()
+        relay = OutboxRelay(pool, producer)
+        await relay.start()
+        try:
+            yield cls(pool, relay, producer, schema, topic=topic)
+        finally:
+            await relay.stop()
+            await producer.stop()
+            await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+            await pool.close()
+
+    async def inject(self, events: list[tuple[str, EventPayload]], recorder: Recorder) -> list[UUID]:
+        """Append ``events`` in one transaction; each gets a new correlation id, started at commit."""
+        pendings = [
+            PendingEvent(
+                event_id=new_event_id(),
+                occurred_at=utc_now(),
+                stream_id=stream_id,
+                correlation_id=uuid.uuid4(),
+                payload=payload,
+            )
+            for stream_id, payload in events
+        ]
+        async with self.pool.acquire() as conn, conn.transaction():
+            sealed = await outbox.append_many(conn, pendings, producer=self.producer_name)
+            if self.topic is not None:
+                await conn.execute(
+                    "UPDATE outbox SET topic = $1 WHERE event_id = ANY($2::uuid[])",
+                    self.topic,
+                    [e.event_id for e in sealed],
+                )
+        committed = time.time_ns()
+        for pending in pendings:
+            recorder.begin(pending.correlation_id, committed)
+        return [p.correlation_id for p in pendings]
+
+
+@dataclass
+class RunResult:
+    mode: str
+    events: int
+    seconds: float
+    events_per_s: float
+    latency_ms: dict[str, float]
+    rate_per_s: float | None = None
+    injection_lag_ms: float = 0.0
+    """How far the injector fell behind its schedule at worst (open loop)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "events": self.events,
+            "seconds": round(self.seconds, 2),
+            "events_per_s": round(self.events_per_s, 1),
+            "latency_ms": self.latency_ms,
+        }
+        if self.rate_per_s is not None:
+            out["rate_per_s"] = round(self.rate_per_s, 1)
+            out["injection_lag_ms"] = round(self.injection_lag_ms, 1)
+        return {**out, **self.extra}
+
+
+async def run_burst(
+    injector: Injector, recorder: Recorder, make: EventFactory, *, count: int, per_txn: int = 50, writers: int = 4,
+    timeout_s: float = 300,
+) -> RunResult:
+    """``count`` events as fast as ``writers`` concurrent transactions of ``per_txn`` commit them."""
+    next_n = 0
+    correlations: list[UUID] = []
+
+    async def writer() -> None:
+        nonlocal next_n
+        while next_n < count:
+            first, next_n = next_n, min(count, next_n + per_txn)
+            correlations.extend(await injector.inject([make(n) for n in range(first, next_n)], recorder))
+
+    started = time.time_ns()
+    await asyncio.gather(*(writer() for _ in range(writers)))
+    await recorder.wait_all(correlations, timeout_s)
+    seconds = (max(recorder.finished[c] for c in correlations) - started) / 1e9
+    return RunResult(
+        mode="burst",
+        events=count,
+        seconds=seconds,
+        events_per_s=count / seconds,
+        latency_ms=percentiles_ms(recorder.latencies_ns(correlations)),
+    )
+
+
+async def run_open_loop(
+    injector: Injector, recorder: Recorder, make: EventFactory, *, rate: float, seconds: float = 5.0,
+    first_n: int = 10**9, timeout_s: float = 300,
+) -> RunResult:
+    """Events at ``rate``/s for ``seconds``, one transaction per tick with the events due, each
+    tick's transaction started on schedule whether or not earlier ones are done."""
+    count = max(100, int(rate * seconds))
+    correlations: list[UUID] = []
+    pending: set[asyncio.Task[None]] = set()
+    worst_lag = 0.0
+
+    async def send(ns: range) -> None:
+        correlations.extend(await injector.inject([make(first_n + n) for n in ns], recorder))
+
+    started = time.perf_counter()
+    sent = 0
+    while sent < count:
+        elapsed = time.perf_counter() - started
+        due = min(count, int(elapsed * rate) + 1)
+        if due > sent:
+            worst_lag = max(worst_lag, elapsed - sent / rate)
+            task = asyncio.create_task(send(range(sent, due)))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            sent = due
+        await asyncio.sleep(TICK_S)
+    await asyncio.gather(*pending)
+    await recorder.wait_all(correlations, timeout_s)
+    total = time.perf_counter() - started
+    return RunResult(
+        mode="open_loop",
+        events=count,
+        seconds=total,
+        events_per_s=count / total,
+        latency_ms=percentiles_ms(recorder.latencies_ns(correlations)),
+        rate_per_s=rate,
+        injection_lag_ms=worst_lag * 1000,
+    )
+
+
+class KafkaWatcher:
+    """Completes a correlation when an event of ``event_type`` carrying it appears on ``topics``."""
+
+    def __init__(self, topics: tuple[TopicSpec, ...], event_type: str) -> None:
+        self.topics = topics
+        self.event_type = event_type
+        self.recorder = Recorder()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, topics: tuple[TopicSpec, ...], event_type: str) -> AsyncIterator[KafkaWatcher]:
+        watcher = cls(topics, event_type)
+        await watcher.start()
+        try:
+            yield watcher
+        finally:
+            await watcher.stop()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *(t.name for t in self.topics),
+            bootstrap_servers=endpoints.kafka_bootstrap(),
+            group_id=f"bench-watch-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        while not consumer.assignment():  # joined: nothing answered from now on is missed
+            await consumer.getmany(timeout_ms=100)
+        for tp in consumer.assignment():
+            await consumer.seek_to_end(tp)
+            await consumer.position(tp)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        assert self._consumer is not None
+        while True:
+            for records in (await self._consumer.getmany(timeout_ms=200, max_records=2000)).values():
+                now = time.time_ns()
+                for record in records:
+                    try:
+                        event = decode(record.value)
+                    except EventError:
+                        continue
+                    if event.event_type == self.event_type:
+                        self.recorder.done(event.correlation_id, now)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def task_completed_factory(acceptances: list[tuple[str, str, str]], *, text_bytes: int = 300) -> EventFactory:
+    """TaskCompleted events spread over ``acceptances`` ((acceptance_id, pact_id, agent_id)),
+    on each acceptance's stream as the registry writes them."""
+    filler = "x" * text_bytes
+
+    def make(n: int) -> tuple[str, EventPayload]:
+        acceptance_id, pact_id, agent_id = acceptances[n % len(acceptances)]
+        return (
+            f"acceptance-{acceptance_id}",
+            TaskCompleted(
+                task_id=f"task-{n}",
+                acceptance_id=acceptance_id,
+                pact_id=pact_id,
+                agent_id=agent_id,
+                input=filler,
+                output=filler,
+                latency_ms=120,
+                cost=1_500,
+                tokens=300,
+                idempotency_key=f"bench-{n}",
+                output_digest="0" * 64,
+            ),
+        )
+
+    return make
+
+
+def ratios(burst: RunResult, open_loop: RunResult, baseline: dict[str, Any], raw_at_rate: dict | None = None) -> dict:
+    """Throughput as a fraction of raw; open-loop latency as a multiple of the raw round trip
+    (at the same rate when ``raw_at_rate`` is given, else the baseline's own open loop)."""
+    raw_loop = raw_at_rate or baseline["open_loop"]
+    return {
+        "throughput": round(burst.events_per_s / baseline["events_per_s"], 3),
+        "open_loop_p50": round(open_loop.latency_ms["p50"] / raw_loop["latency_ms"]["p50"], 2),
+        "open_loop_p99": round(open_loop.latency_ms["p99"] / raw_loop["latency_ms"]["p99"], 2),
+    }
