@@ -1,31 +1,37 @@
 """Consuming events exactly once in effect, a poll at a time.
 
-The records of one poll (bounded by count and bytes) are applied in ONE database transaction:
-the inbox claims for the whole batch in one statement (redeliveries skipped), each handler's
-effects and outbox rows in log order, then the commit; Kafka offsets are committed only
-after it (FastStream ``AckPolicy.MANUAL``, never auto-commit). A crash between the two
-redelivers the batch and the inbox makes the second delivery a no-op.
+The records of one poll (bounded by count and bytes) are split into **lanes**: (topic,
+partition, CRC-32 of the stream id mod 8). Each lane is applied in ONE database transaction:
+the inbox claims for the lane in one statement (redeliveries skipped), each handler's effects
+and outbox rows in log order, then the commit. Lanes of a poll run in concurrent transactions
+(at most ``concurrency``), so one lane's database round trips hide behind another's; a stream
+lives in one lane, so per-stream order is log order, and order across streams was never
+guaranteed (streams on different partitions interleave arbitrarily). Kafka offsets are
+committed only after every lane of the poll committed (FastStream ``AckPolicy.MANUAL``, never
+auto-commit). A crash before that redelivers the poll and the inbox makes the second delivery
+a no-op.
 
-A handler that raises must not take the good records of its batch down with it: the batch's
-transaction rolls back and the batch is applied again record by record, each in its own
+A handler that raises must not take the good records of its lane down with it: the lane's
+transaction rolls back and its records are applied again one by one, each in its own
 transaction with its own retries, so exactly the bad record goes to the dead-letter topic
 with its reason and every other record is applied once, still in log order. Records that
-cannot be decoded go to the dead-letter topic before the transaction. Infrastructure errors
+cannot be decoded go to the dead-letter topic before any transaction. Infrastructure errors
 (database or broker down) are retried without limit and never count against a record.
 
 Several instances of a service share its consumer group. Each transaction first takes a
-transaction-scoped advisory lock per (group, topic, partition) it touches, so two instances
-never apply records of one partition at the same time, even when a rebalance hands a
-partition over while its previous owner is still inside a batch (or is a zombie past its
+transaction-scoped advisory lock per (group, topic, partition, lane) it touches, so two
+instances never apply records of one lane at the same time, even when a rebalance hands a
+partition over while its previous owner is still inside a poll (or is a zombie past its
 session timeout): the inbox makes the later one's copies no-ops and the applied records of a
-partition always stay a prefix of its log. On a rebalance the consumer also finishes the
-batch in flight before giving its partitions up, so the hand-over usually redelivers nothing.
+lane always stay a prefix of its log. On a rebalance the consumer also finishes the poll in
+flight before giving its partitions up, so the hand-over usually redelivers nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
@@ -54,8 +60,15 @@ tracer = trace.get_tracer("pactline.messaging")
 
 DEFAULT_BATCH_RECORDS = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
-DEFAULT_CONCURRENT_PARTITIONS = 4
-"""Transactions of one poll in flight at once (one per partition); each holds a connection."""
+DEFAULT_CONCURRENCY = 4
+"""Transactions of one poll in flight at once; each holds a connection of the pool."""
+STREAM_LANES = 8
+"""A poll's records of one partition are split into this many lanes by stream (CRC-32 of the
+Kafka key, which is the stream id): the unit of one transaction and of its lock."""
+
+
+def stream_lane(record: ConsumerRecord) -> int:
+    return zlib.crc32(record.key or b"") % STREAM_LANES
 
 
 class HandlerFailed(Exception):
@@ -82,10 +95,10 @@ async def _decode(message: Any, original: Any) -> Any:
     return message.body
 
 
-async def lock_partitions(conn: asyncpg.Connection, group: str, records: Sequence[ConsumerRecord]) -> None:
-    """Hold (group, topic, partition) for the rest of the transaction, in a fixed order (no
-    deadlock between instances); a collision of the 64-bit hashes only serializes more."""
-    keys = sorted({f"{group}/{r.topic}/{r.partition}" for r in records})
+async def lock_lanes(conn: asyncpg.Connection, group: str, records: Sequence[ConsumerRecord]) -> None:
+    """Hold (group, topic, partition, stream lane) for the rest of the transaction, in a fixed
+    order (no deadlock between instances); a collision of the 64-bit hashes only serializes more."""
+    keys = sorted({f"{group}/{r.topic}/{r.partition}/{stream_lane(r)}" for r in records})
     await conn.execute(
         """SELECT pg_advisory_xact_lock(h) FROM (
                SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS t(k) ORDER BY 1
@@ -128,7 +141,7 @@ class EventConsumer:
         retry_base_s: float = 0.2,
         batch_max_records: int = DEFAULT_BATCH_RECORDS,
         batch_max_bytes: int = DEFAULT_BATCH_BYTES,
-        concurrent_partitions: int = DEFAULT_CONCURRENT_PARTITIONS,
+        concurrency: int = DEFAULT_CONCURRENCY,
         on_committed: Callable[[Envelope, bool], None] | None = None,
     ) -> None:
         self.name = name
@@ -143,7 +156,7 @@ class EventConsumer:
         self.batch_max_bytes = batch_max_bytes
         self._on_committed = on_committed
         self._in_flight = asyncio.Lock()
-        self._partition_slots = asyncio.Semaphore(concurrent_partitions)
+        self._slots = asyncio.Semaphore(concurrency)
 
     def subscribe(
         self,
@@ -218,21 +231,22 @@ class EventConsumer:
             items.append((record, envelope))
         if not items:
             return
-        by_partition: dict[tuple[str, int], list[tuple[ConsumerRecord, Envelope]]] = {}
+        lanes: dict[tuple[str, int, int], list[tuple[ConsumerRecord, Envelope]]] = {}
         for item in items:
-            by_partition.setdefault((item[0].topic, item[0].partition), []).append(item)
-        if len(by_partition) == 1:
-            await self._apply_partition(items)
+            record = item[0]
+            lanes.setdefault((record.topic, record.partition, stream_lane(record)), []).append(item)
+        if len(lanes) == 1:
+            await self._apply_lane(items)
             return
-        # Partitions are independent (a stream lives in one), so their transactions run side by
-        # side and the database round trips of one hide behind another's; a failure cancels
-        # the others, and the poll is read again (their commits make that a no-op).
+        # A stream lives in one lane, so lanes are independent: their transactions run side by
+        # side and the database round trips of one hide behind another's. A failure cancels
+        # the others and the poll is read again (what they committed makes that a no-op).
         async with asyncio.TaskGroup() as group:
-            for partition_items in by_partition.values():
-                group.create_task(self._apply_partition(partition_items))
+            for lane_items in lanes.values():
+                group.create_task(self._apply_lane(lane_items))
 
-    async def _apply_partition(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
-        async with self._partition_slots:
+    async def _apply_lane(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        async with self._slots:
             for chunk in self._chunks(items):
                 try:
                     outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
@@ -273,7 +287,7 @@ class EventConsumer:
     async def _apply_batch(self, items: list[tuple[ConsumerRecord, Envelope]]) -> list[bool | None]:
         """All of ``items`` in one transaction; True applied, False duplicate."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await lock_partitions(conn, self.name, [record for record, _ in items])
+            await lock_lanes(conn, self.name, [record for record, _ in items])
             fresh = await inbox.claim_many(conn, self.name, [envelope.event_id for _, envelope in items])
             outcomes: list[bool | None] = []
             for record, envelope in items:
@@ -303,7 +317,7 @@ class EventConsumer:
 
         async def attempt() -> bool:
             async with self._pool.acquire() as conn, conn.transaction():
-                await lock_partitions(conn, self.name, [record])
+                await lock_lanes(conn, self.name, [record])
                 if not await inbox.claim(conn, self.name, envelope.event_id):
                     return False
                 await self._run_handler(conn, record, envelope)
