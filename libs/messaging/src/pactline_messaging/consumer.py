@@ -95,16 +95,10 @@ async def _decode(message: Any, original: Any) -> Any:
     return message.body
 
 
-async def lock_lanes(conn: asyncpg.Connection, group: str, records: Sequence[ConsumerRecord]) -> None:
-    """Hold (group, topic, partition, stream lane) for the rest of the transaction, in a fixed
-    order (no deadlock between instances); a collision of the 64-bit hashes only serializes more."""
-    keys = sorted({f"{group}/{r.topic}/{r.partition}/{stream_lane(r)}" for r in records})
-    await conn.execute(
-        """SELECT pg_advisory_xact_lock(h) FROM (
-               SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS t(k) ORDER BY 1
-           ) AS ordered""",
-        keys,
-    )
+def lane_locks(group: str, records: Sequence[ConsumerRecord]) -> list[str]:
+    """The advisory locks a transaction over ``records`` holds: (group, topic, partition, stream
+    lane); a collision of their 64-bit hashes only serializes more."""
+    return sorted({f"{group}/{r.topic}/{r.partition}/{stream_lane(r)}" for r in records})
 
 
 class _FinishBatchBeforeRevoke(ConsumerRebalanceListener):
@@ -252,12 +246,13 @@ class EventConsumer:
                     outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
                 except HandlerFailed:
                     outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
-                for (_, envelope), applied in zip(chunk, outcomes, strict=True):
-                    if applied is None:
-                        continue
-                    EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
-                    if self._on_committed is not None:
-                        self._on_committed(envelope, applied)
+                applied_count = sum(1 for applied in outcomes if applied)
+                EVENTS_CONSUMED.labels(self.name, "applied").inc(applied_count)
+                EVENTS_CONSUMED.labels(self.name, "duplicate").inc(outcomes.count(False))
+                if self._on_committed is not None:
+                    for (_, envelope), applied in zip(chunk, outcomes, strict=True):
+                        if applied is not None:
+                            self._on_committed(envelope, applied)
 
     def _chunks(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
         """Transactions of at most ``batch_max_records`` records and ``batch_max_bytes`` bytes
@@ -287,8 +282,12 @@ class EventConsumer:
     async def _apply_batch(self, items: list[tuple[ConsumerRecord, Envelope]]) -> list[bool | None]:
         """All of ``items`` in one transaction; True applied, False duplicate."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await lock_lanes(conn, self.name, [record for record, _ in items])
-            fresh = await inbox.claim_many(conn, self.name, [envelope.event_id for _, envelope in items])
+            fresh = await inbox.claim_many_locked(
+                conn,
+                self.name,
+                [envelope.event_id for _, envelope in items],
+                lane_locks(self.name, [record for record, _ in items]),
+            )
             outcomes: list[bool | None] = []
             for record, envelope in items:
                 if envelope.event_id not in fresh:
@@ -317,8 +316,10 @@ class EventConsumer:
 
         async def attempt() -> bool:
             async with self._pool.acquire() as conn, conn.transaction():
-                await lock_lanes(conn, self.name, [record])
-                if not await inbox.claim(conn, self.name, envelope.event_id):
+                claimed = await inbox.claim_many_locked(
+                    conn, self.name, [envelope.event_id], lane_locks(self.name, [record])
+                )
+                if not claimed:
                     return False
                 await self._run_handler(conn, record, envelope)
                 return True
