@@ -88,13 +88,23 @@ async def consume(group: str) -> None:
         await ctx.conn.execute("INSERT INTO applied VALUES ($1, $2)", event.event_id, event.payload.task_id)
 
     out = sys.stdout
+    sent_ms: dict[str, int] = {}  # event id -> the record's timestamp: when the relay sent it
+
+    class TimedConsumer(EventConsumer):
+        async def apply(self, records):  # type: ignore[no-untyped-def]
+            for record in records:
+                event_id = dict(record.headers or ()).get("event_id")
+                if event_id is not None:
+                    sent_ms[event_id.decode()] = record.timestamp
+            await super().apply(records)
 
     def committed(envelope: Envelope, applied: bool) -> None:
-        out.write(f"done {envelope.correlation_id.hex} {time.time_ns()}\n")
+        sent = sent_ms.pop(str(envelope.event_id), 0)
+        out.write(f"done {envelope.correlation_id.hex} {time.time_ns()} {sent}\n")
         out.flush()
 
     broker = KafkaBroker(endpoints.kafka_bootstrap(), logger=None)
-    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), handlers, on_committed=committed)
+    consumer = TimedConsumer(group, pool, DeadLetterPublisher(producer, group), handlers, on_committed=committed)
     consumer.subscribe(broker, group_id=group, start_at="latest", topics=(TOPIC,))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -111,12 +121,16 @@ async def consume(group: str) -> None:
         await pool.close()
 
 
-async def read_done(proc: asyncio.subprocess.Process, recorder: harness.Recorder, ready: asyncio.Event) -> None:
+async def read_done(
+    proc: asyncio.subprocess.Process, recorder: harness.Recorder, ready: asyncio.Event, sent_ns: dict[UUID, int]
+) -> None:
     assert proc.stdout is not None
     while line := await proc.stdout.readline():
         parts = line.split()
         if parts[:1] == [b"done"]:
-            recorder.done(UUID(parts[1].decode()), int(parts[2]))
+            correlation = UUID(parts[1].decode())
+            recorder.done(correlation, int(parts[2]))
+            sent_ns.setdefault(correlation, int(parts[3]) * 1_000_000)
         elif parts[:1] == [b"ready"]:
             ready.set()
 
@@ -132,7 +146,8 @@ async def run() -> dict:
         sys.executable, __file__, "consume", group, stdout=asyncio.subprocess.PIPE, env={**os.environ}
     )
     ready = asyncio.Event()
-    reader = asyncio.create_task(read_done(child, recorder, ready))
+    sent_ns: dict[UUID, int] = {}
+    reader = asyncio.create_task(read_done(child, recorder, ready, sent_ns))
     try:
         await asyncio.wait_for(ready.wait(), 60)
         async with harness.Injector.open("bench_producer", topic=TOPIC) as injector:
@@ -149,6 +164,11 @@ async def run() -> dict:
             print(f"{burst.events_per_s:.0f}/s; open loop at {rate:.0f}/s", file=sys.stderr)
             open_loop = await harness.run_open_loop(
                 injector, recorder, make, rate=rate, seconds=OPEN_LOOP_S, first_n=EVENTS
+            )
+            # The consumer's share: the relay's send (the record's timestamp) -> its commit.
+            loop_correlations = [c for c in recorder.finished if c in sent_ns][-open_loop.events :]
+            open_loop.extra["send_to_consumer_commit_ms"] = harness.percentiles_ms(
+                [recorder.finished[c] - sent_ns[c] for c in loop_correlations if sent_ns[c]]
             )
     finally:
         child.send_signal(signal.SIGTERM)

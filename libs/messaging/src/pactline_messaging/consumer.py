@@ -1,18 +1,19 @@
 """Consuming events exactly once in effect, a poll at a time.
 
-The records of one poll (bounded by count and bytes) are split into **lanes**: (topic,
-partition, CRC-32 of the stream id mod 8). Each lane is applied in ONE database transaction:
-the inbox claims for the lane in one statement (redeliveries skipped), each handler's effects
-and outbox rows in log order, then the commit. Lanes of a poll run in concurrent transactions
-(at most ``concurrency``), so one lane's database round trips hide behind another's; a stream
-lives in one lane, so per-stream order is log order, and order across streams was never
-guaranteed (streams on different partitions interleave arbitrarily). Kafka offsets are
-committed only after every lane of the poll committed (FastStream ``AckPolicy.MANUAL``, never
-auto-commit). A crash before that redelivers the poll and the inbox makes the second delivery
-a no-op.
+The records of one poll (bounded by count and bytes) are applied in at most ``concurrency``
+database transactions (default 4), run side by side so that the round trips of one hide
+behind another's. Records go to a transaction by **stream lane** (CRC-32 of the Kafka key,
+which is the stream id, mod 8, then mod ``concurrency``), so one stream's records are always
+in one transaction, in log order; order across streams was never guaranteed (streams on
+different partitions interleave arbitrarily). Each transaction takes the advisory locks of
+the (topic, partition, stream lane) **lanes** it touches and claims its records in the inbox in
+one statement (redeliveries skipped), runs each handler (effects and outbox rows) in log
+order, and commits. Kafka offsets are committed only after every transaction of the poll
+committed (FastStream ``AckPolicy.MANUAL``, never auto-commit). A crash before that
+redelivers the poll and the inbox makes the second delivery a no-op.
 
-A handler that raises must not take the good records of its lane down with it: the lane's
-transaction rolls back and its records are applied again one by one, each in its own
+A handler that raises must not take the good records of its transaction down with it: it
+rolls back and its records are applied again one by one, each in its own
 transaction with its own retries, so exactly the bad record goes to the dead-letter topic
 with its reason and every other record is applied once, still in log order. Records that
 cannot be decoded go to the dead-letter topic before any transaction. Infrastructure errors
@@ -62,9 +63,10 @@ DEFAULT_BATCH_RECORDS = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 DEFAULT_CONCURRENCY = 4
 """Transactions of one poll in flight at once; each holds a connection of the pool."""
+BATCH_WAIT_MS = 20
 STREAM_LANES = 8
-"""A poll's records of one partition are split into this many lanes by stream (CRC-32 of the
-Kafka key, which is the stream id): the unit of one transaction and of its lock."""
+"""Streams of a partition fall into this many lanes (CRC-32 of the Kafka key, the stream id):
+the unit of the advisory locks that keep two instances of a group off the same records."""
 
 
 def stream_lane(record: ConsumerRecord) -> int:
@@ -150,7 +152,9 @@ class EventConsumer:
         self.batch_max_bytes = batch_max_bytes
         self._on_committed = on_committed
         self._in_flight = asyncio.Lock()
-        self._slots = asyncio.Semaphore(concurrency)
+        if not 1 <= concurrency <= STREAM_LANES:
+            raise ValueError(f"concurrency must be within 1..{STREAM_LANES}, got {concurrency}")
+        self._concurrency = concurrency
 
     def subscribe(
         self,
@@ -182,6 +186,8 @@ class EventConsumer:
             max_partition_fetch_bytes=self.batch_max_bytes,
             fetch_max_bytes=self.batch_max_bytes,
             ack_policy=AckPolicy.MANUAL,
+            # After an empty poll FastStream sleeps this long too: keep it short for latency.
+            batch_timeout_ms=BATCH_WAIT_MS,
             auto_offset_reset=start_at,
             parser=_parse,
             decoder=_decode,
@@ -225,34 +231,34 @@ class EventConsumer:
             items.append((record, envelope))
         if not items:
             return
-        lanes: dict[tuple[str, int, int], list[tuple[ConsumerRecord, Envelope]]] = {}
+        # Each stream lane goes to one of at most `concurrency` transactions, so a stream keeps
+        # its log order and a poll costs a few commits however many lanes it touches.
+        shares: dict[int, list[tuple[ConsumerRecord, Envelope]]] = {}
         for item in items:
-            record = item[0]
-            lanes.setdefault((record.topic, record.partition, stream_lane(record)), []).append(item)
-        if len(lanes) == 1:
-            await self._apply_lane(items)
+            shares.setdefault(stream_lane(item[0]) % self._concurrency, []).append(item)
+        if len(shares) == 1:
+            await self._apply_share(items)
             return
-        # A stream lives in one lane, so lanes are independent: their transactions run side by
-        # side and the database round trips of one hide behind another's. A failure cancels
-        # the others and the poll is read again (what they committed makes that a no-op).
+        # Shares are independent: their transactions run side by side and the database round
+        # trips of one hide behind another's. A failure cancels the others and the poll is read
+        # again (what they committed makes that a no-op).
         async with asyncio.TaskGroup() as group:
-            for lane_items in lanes.values():
-                group.create_task(self._apply_lane(lane_items))
+            for share in shares.values():
+                group.create_task(self._apply_share(share))
 
-    async def _apply_lane(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
-        async with self._slots:
-            for chunk in self._chunks(items):
-                try:
-                    outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
-                except HandlerFailed:
-                    outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
-                applied_count = sum(1 for applied in outcomes if applied)
-                EVENTS_CONSUMED.labels(self.name, "applied").inc(applied_count)
-                EVENTS_CONSUMED.labels(self.name, "duplicate").inc(outcomes.count(False))
-                if self._on_committed is not None:
-                    for (_, envelope), applied in zip(chunk, outcomes, strict=True):
-                        if applied is not None:
-                            self._on_committed(envelope, applied)
+    async def _apply_share(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        for chunk in self._chunks(items):
+            try:
+                outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
+            except HandlerFailed:
+                outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
+            applied_count = sum(1 for applied in outcomes if applied)
+            EVENTS_CONSUMED.labels(self.name, "applied").inc(applied_count)
+            EVENTS_CONSUMED.labels(self.name, "duplicate").inc(outcomes.count(False))
+            if self._on_committed is not None:
+                for (_, envelope), applied in zip(chunk, outcomes, strict=True):
+                    if applied is not None:
+                        self._on_committed(envelope, applied)
 
     def _chunks(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
         """Transactions of at most ``batch_max_records`` records and ``batch_max_bytes`` bytes

@@ -42,23 +42,27 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         batch_size: int = 500,
-        max_lanes: int = LANES // 2,
+        max_lanes: int = LANES,
+        workers: int = 2,
         idle_poll_s: float = 1.0,
     ) -> None:
         if not 1 <= max_lanes <= LANES:
             raise ValueError(f"max_lanes must be within 1..{LANES}, got {max_lanes}")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self._pool = pool
         self._producer = producer
         self._batch_size = batch_size
         self._max_lanes = max_lanes
         self._idle_poll_s = idle_poll_s
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._wakes = [asyncio.Event() for _ in range(workers)]
+        self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
         self.published = 0
 
     def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
 
     async def publish_pending(self) -> int:
         """Claim up to ``max_lanes`` lanes with work, publish one batch of their rows; return
@@ -114,11 +118,11 @@ class OutboxRelay:
             total += published
         return total
 
-    async def run(self) -> None:
+    async def run(self, wake: asyncio.Event) -> None:
         backoff = 0.2
         while True:
             # Cleared before the passes, not after: a commit notified during a pass wakes the next.
-            self._wake.clear()
+            wake.clear()
             try:
                 await self.drain()
                 backoff = 0.2
@@ -130,18 +134,24 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll_s)
+                await asyncio.wait_for(wake.wait(), timeout=self._idle_poll_s)
 
     async def start(self) -> None:
+        """Listen for commits and start the workers: while one waits for the broker's acks,
+        another claims the lanes that got rows in the meantime (SKIP LOCKED keeps them apart)."""
         self._listener = await self._pool.acquire()
         await self._listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        self._tasks = [
+            asyncio.create_task(self.run(wake), name=f"outbox-relay-{n}") for n, wake in enumerate(self._wakes)
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
         if self._listener is not None:
             await self._listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await self._pool.release(self._listener)
