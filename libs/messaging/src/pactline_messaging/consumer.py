@@ -64,6 +64,8 @@ DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 DEFAULT_CONCURRENCY = 4
 """Transactions of one poll in flight at once; each holds a connection of the pool."""
 BATCH_WAIT_MS = 20
+"""How long a poll waits for records; FastStream sleeps as long again after an empty one, so
+this bounds the latency an idle consumer adds."""
 STREAM_LANES = 8
 """Streams of a partition fall into this many lanes (CRC-32 of the Kafka key, the stream id):
 the unit of the advisory locks that keep two instances of a group off the same records."""
