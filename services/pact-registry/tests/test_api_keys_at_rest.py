@@ -7,6 +7,7 @@ import hmac
 import logging
 
 import pytest
+
 from registry_testkit import BOOTSTRAP_KEY, auth
 
 pytestmark = pytest.mark.infra

@@ -38,8 +38,75 @@ def agent_registered_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def jury_deliberated_v1_to_v2(payload: Payload) -> Payload:
+    """v2 adds per-judge validity, flags, latency and simulation, per-clause agreement, quorum
+    and reason, the excluded judges, the injection evidence, the fences and the total cost.
+
+    What a v1 producer did not record stays null (latency, agreement, quorum, fences); what
+    follows from v1 is derived: a vote counted exactly when it was not INCONCLUSIVE.
+    """
+    results = []
+    for result in payload.get("results", []):
+        judgments = [
+            {**j, "valid": j.get("outcome") != "INCONCLUSIVE", "flags": [], "latency_ms": None, "simulated": False}
+            for j in result.get("judgments", [])
+        ]
+        results.append(
+            {**result, "judgments": judgments, "agreement": None, "valid_votes": None, "quorum": None, "reason": None}
+        )
+    cost = sum(j.get("cost", 0) for r in results for j in r["judgments"])
+    return {
+        **payload,
+        "results": results,
+        "excluded_judges": [],
+        "injection_findings": [],
+        "fence_token": None,
+        "canary": None,
+        "cost": cost,
+        "simulated": False,
+    }
+
+
+def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
+    """v1 had no measured values, dimensions, weights, provenance or Merkle evidence root.
+
+    Everything new that v1 data determines is computed from its clause results (every v1
+    clause was evaluated); what it does not determine takes the value that claims least: no
+    output digest, ``buyer_only`` provenance, and the old SHA-256 evidence digest marked
+    ``sha256-v1`` so no one checks a clause proof against it.
+    """
+    lifted = dict(payload)
+    clauses = [{**clause, "measured": None, "evaluated": True} for clause in payload.get("clause_results", ())]
+    lifted["clause_results"] = clauses
+    dimensions: dict[str, dict[str, Any]] = {}
+    weight_field = {"PASS": "passed_weight", "FAIL": "failed_weight", "INCONCLUSIVE": "inconclusive_weight"}
+    for clause in clauses:
+        entry = dimensions.setdefault(
+            clause["dimension"],
+            {"dimension": clause["dimension"], "clauses": 0, **dict.fromkeys(weight_field.values(), 0)},
+        )
+        entry["clauses"] += 1
+        entry[weight_field[clause["outcome"]]] += clause["weight"]
+    for entry in dimensions.values():
+        entry["outcome"] = (
+            "FAIL" if entry["failed_weight"] else "INCONCLUSIVE" if entry["inconclusive_weight"] else "PASS"
+        )
+    lifted["dimension_results"] = [dimensions[name] for name in sorted(dimensions)]
+    lifted["passed_weight"] = sum(c["weight"] for c in clauses if c["outcome"] == "PASS")
+    lifted["evaluated_weight"] = sum(c["weight"] for c in clauses)
+    lifted["evidence_digest"] = "0x" + str(payload.get("evidence_digest", ""))
+    lifted["evidence_scheme"] = "sha256-v1"
+    lifted["output_digest"] = None
+    lifted["provenance"] = "buyer_only"
+    lifted["jury_status"] = "answered" if payload.get("panel_version") else "not_needed"
+    lifted["sampling"] = None
+    return lifted
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
+    ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
+    ("VerdictIssued", 1): verdict_issued_v1_to_v2,
 }
 
 
