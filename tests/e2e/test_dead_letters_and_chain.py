@@ -115,17 +115,21 @@ async def test_chain_read_back_after_a_relay_double_publish_counts_the_redeliver
     assert (verifier.heads[stream].seq, verifier.verified, verifier.redeliveries) == (2, 2, 1)
 
 
-async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(producing_service, producer, kafka_topics):
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
+    producing_service, producer, kafka_topics, concurrency
+):
     """The poll's transaction rolls back and is applied record by record: the poison event goes
-    to the dead-letter topic, every other event of the batch is applied once, in stream order."""
+    to the dead-letter topic, every other event of the batch is applied once, in stream order
+    (also when the poll is split into concurrent transactions by stream lane)."""
     svc = producing_service
     await svc.pool.execute(
         "CREATE TABLE applied_log (n bigserial PRIMARY KEY, event_id uuid NOT NULL, stream_id text NOT NULL, seq int)"
     )
     group = f"poison-batch-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(kafka_topics, group, AGENTS)
-    events = [await svc.register_agent(n, stream=f"{svc.prefix}s{n % 5}") for n in range(30)]
-    poison = events[13]
+    events = [await svc.register_agent(n, stream=f"{svc.prefix}s{n % 12}") for n in range(36)]
+    poison = events[17]
     await svc.relay.drain()  # all on the topic first, so that polls hold many records
 
     handlers = EventHandlers()
@@ -151,13 +155,19 @@ async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(produ
 
     broker = KafkaBroker(kafka_topics, logger=None)
     consumer = RecordingConsumer(
-        group, svc.pool, DeadLetterPublisher(producer, group), handlers, max_attempts=2, retry_base_s=0.01
+        group,
+        svc.pool,
+        DeadLetterPublisher(producer, group),
+        handlers,
+        max_attempts=2,
+        retry_base_s=0.01,
+        concurrency=concurrency,
     )
     consumer.subscribe(broker, group_id=group)
     await broker.start()
     try:
         await wait_for(
-            lambda: svc.pool.fetchval("SELECT count(*) >= 29 FROM applied_log"), what="the 29 good events applied"
+            lambda: svc.pool.fetchval("SELECT count(*) >= 35 FROM applied_log"), what="the 35 good events applied"
         )
     finally:
         await broker.stop()

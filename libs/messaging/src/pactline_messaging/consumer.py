@@ -1,16 +1,19 @@
 """Consuming events exactly once in effect, a poll at a time.
 
-The records of one poll (bounded by count and bytes) are applied in at most ``concurrency``
-database transactions (default 4), run side by side so that the round trips of one hide
-behind another's. Records go to a transaction by **stream lane** (CRC-32 of the Kafka key,
-which is the stream id, mod 8, then mod ``concurrency``), so one stream's records are always
-in one transaction, in log order; order across streams was never guaranteed (streams on
-different partitions interleave arbitrarily). Each transaction takes the advisory locks of
-the (topic, partition, stream lane) **lanes** it touches and claims its records in the inbox in
-one statement (redeliveries skipped), runs each handler (effects and outbox rows) in log
-order, and commits. Kafka offsets are committed only after every transaction of the poll
-committed (FastStream ``AckPolicy.MANUAL``, never auto-commit). A crash before that
-redelivers the poll and the inbox makes the second delivery a no-op.
+The records of one poll (bounded by count and bytes) are applied in ONE database transaction
+by default. With ``concurrency`` above 1 they are split into that many transactions run side
+by side, so that the round trips of one hide behind another's; records go to a transaction
+by **stream lane** (CRC-32 of the Kafka key, which is the stream id, mod 8, then mod
+``concurrency``), so one stream's records are always in one transaction, in log order. That
+is only for handlers that touch their own stream's rows: two transactions applying related
+events of different streams side by side may each miss what the other is writing.
+
+Each transaction takes the advisory locks of the (topic, partition, stream lane) **lanes** it
+touches and claims its records in the inbox in one statement (redeliveries skipped), runs
+each handler (effects and outbox rows) in log order, and commits. Kafka offsets are committed
+only after every transaction of the poll committed (FastStream ``AckPolicy.MANUAL``, never
+auto-commit). A crash before that redelivers the poll and the inbox makes the second delivery
+a no-op.
 
 A handler that raises must not take the good records of its transaction down with it: it
 rolls back and its records are applied again one by one, each in its own
@@ -61,8 +64,11 @@ tracer = trace.get_tracer("pactline.messaging")
 
 DEFAULT_BATCH_RECORDS = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
-DEFAULT_CONCURRENCY = 4
-"""Transactions of one poll in flight at once; each holds a connection of the pool."""
+DEFAULT_CONCURRENCY = 1
+"""Transactions of one poll in flight at once; each holds a connection of the pool. One by
+default: handlers that relate events of different streams (a task that arrives before its
+acceptance, on another stream) may read what a concurrent transaction is writing and miss
+it; a service whose handlers touch only their own stream's rows can raise it."""
 BATCH_WAIT_MS = 20
 """How long a poll waits for records; FastStream sleeps as long again after an empty one, so
 this bounds the latency an idle consumer adds."""
