@@ -40,6 +40,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import kafka_baseline
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pactline_events import EventPayload, PendingEvent, TaskCompleted, TopicSpec, decode, new_event_id, utc_now
@@ -388,3 +389,29 @@ def ratios(burst: RunResult, open_loop: RunResult, baseline: dict[str, Any], raw
         "open_loop_p50": round(open_loop.latency_ms["p50"] / raw_loop["latency_ms"]["p50"], 2),
         "open_loop_p99": round(open_loop.latency_ms["p99"] / raw_loop["latency_ms"]["p99"], 2),
     }
+
+
+async def _self_check() -> dict[str, Any]:
+    """The harness on its own path: outbox -> relay -> topic, answered by the injected event
+    itself as a KafkaWatcher sees it. No consumer, so this is the writing half of the pipeline."""
+    topic = TopicSpec("bench.harness", ("TaskCompleted",), "stream_id", 6)
+    await kafka_baseline.ensure_topic(topic.name, topic.partitions)
+    make = task_completed_factory([(f"acc-{n}", "pact-1", "agent-1") for n in range(64)])
+    async with Injector.open("bench_harness", topic=topic.name) as injector, KafkaWatcher.open(
+        (topic,), "TaskCompleted"
+    ) as watcher:
+        burst = await run_burst(injector, watcher.recorder, make, count=2000)
+        rate = burst.events_per_s / 2
+        open_loop = await run_open_loop(injector, watcher.recorder, make, rate=rate, seconds=3, first_n=2000)
+    raw_at_rate = await kafka_baseline.round_trip(rate, 3)
+    return {
+        "benchmark": "outbox_to_topic",
+        "throughput": burst.as_dict(),
+        "open_loop": open_loop.as_dict(),
+        "raw_open_loop_at_same_rate": raw_at_rate,
+        "ratio_to_baseline": ratios(burst, open_loop, load_baseline(), raw_at_rate),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_self_check())))
