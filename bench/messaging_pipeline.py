@@ -17,14 +17,14 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 from faststream.kafka import KafkaBroker
 
 from pactline_events import AgentRegistered, Envelope, PendingEvent, new_event_id, utc_now
-from pactline_events.topics import AGENTS
 from pactline_messaging import (
     DeadLetterPublisher,
     EventConsumer,
+    EventHandlers,
+    HandlerContext,
     OutboxRelay,
     endpoints,
     idempotent_producer,
@@ -64,20 +64,20 @@ async def run() -> dict:
     relay = OutboxRelay(pool, producer)
     run_id = uuid.uuid4().hex[:8]
     group = f"bench-pipeline-{run_id}"
-    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group))
-
+    handlers = EventHandlers()
     warm = asyncio.Event()
 
-    @consumer.handles("AgentRegistered")
-    async def apply(conn: asyncpg.Connection, event: Envelope) -> None:
+    @handlers.on(AgentRegistered)
+    async def apply(ctx: HandlerContext, event: Envelope) -> None:
         if event.stream_id == f"warmup-{run_id}":
             warm.set()
         elif event.stream_id.startswith(f"bench-{run_id}-"):
             latency = (utc_now() - event.occurred_at).total_seconds()
-            await conn.execute("INSERT INTO applied VALUES ($1, $2)", event.event_id, int(latency * 1e6))
+            await ctx.conn.execute("INSERT INTO applied VALUES ($1, $2)", event.event_id, int(latency * 1e6))
 
     broker = KafkaBroker(BOOTSTRAP, logger=None)
-    consumer.subscribe(broker, AGENTS.name, group_id=group, start_at="latest")
+    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), handlers)
+    consumer.subscribe(broker, group_id=group, start_at="latest")
     await broker.start()
     await relay.start()
     try:

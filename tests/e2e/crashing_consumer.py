@@ -14,9 +14,8 @@ import sys
 import asyncpg
 from faststream.kafka import KafkaBroker
 
-from pactline_events import Envelope
-from pactline_events.topics import AGENTS
-from pactline_messaging import DeadLetterPublisher, EventConsumer, idempotent_producer
+from pactline_events import AgentRegistered, Envelope
+from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext, idempotent_producer
 
 
 async def main(bootstrap: str, dsn: str, schema: str, group: str, prefix: str, crash: bool) -> None:
@@ -31,17 +30,18 @@ async def main(bootstrap: str, dsn: str, schema: str, group: str, prefix: str, c
         if crash:
             os._exit(3)  # dies between the database commit and the offset commit
 
-    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), on_committed=committed, commit_every=1)
+    handlers = EventHandlers()
 
-    @consumer.handles("AgentRegistered")
-    async def record(conn: asyncpg.Connection, event: Envelope) -> None:
+    @handlers.on(AgentRegistered)
+    async def record(ctx: HandlerContext, event: Envelope) -> None:
         if event.stream_id.startswith(prefix):
-            await conn.execute(
+            await ctx.conn.execute(
                 "INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id
             )
 
     broker = KafkaBroker(bootstrap)
-    consumer.subscribe(broker, AGENTS.name, group_id=group)
+    consumer = EventConsumer(group, pool, DeadLetterPublisher(producer, group), handlers, on_committed=committed)
+    consumer.subscribe(broker, group_id=group)
     await broker.start()
     print("started", flush=True)
     await asyncio.Event().wait()

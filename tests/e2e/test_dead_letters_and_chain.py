@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
-from pactline_events import ChainBroken, Envelope, canonical_json, verify_chain
+from pactline_events import AgentRegistered, ChainBroken, Envelope, canonical_json, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
-from pactline_messaging import DeadLetterPublisher, EventConsumer
+from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext
 from pactline_messaging import dead_letters as dl
 from pactline_messaging.log_reader import read_stream, read_topic
 from topic_reader import start_group_at_end
@@ -26,16 +25,14 @@ async def test_poison_message_is_dead_lettered_and_the_next_is_processed(produci
     await start_group_at_end(kafka_topics, group, AGENTS)
     good_stream = f"{svc.prefix}agent-1"
 
-    consumer = EventConsumer(
-        group, svc.pool, DeadLetterPublisher(producer, group), max_attempts=2, retry_backoff_s=0.01
-    )
+    handlers = EventHandlers()
 
-    @consumer.handles("AgentRegistered")
-    async def record(conn: asyncpg.Connection, event: Envelope) -> None:
+    @handlers.on(AgentRegistered)
+    async def record(ctx: HandlerContext, event: Envelope) -> None:
         if event.stream_id == good_stream and event.payload.agent_id == "a-0":
             raise RuntimeError("handler cannot cope with this agent")
         if event.stream_id.startswith(svc.prefix):
-            await conn.execute(
+            await ctx.conn.execute(
                 "INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, event.stream_id
             )
 
@@ -47,7 +44,10 @@ async def test_poison_message_is_dead_lettered_and_the_next_is_processed(produci
     await svc.publish()
 
     broker = KafkaBroker(kafka_topics, logger=None)
-    consumer.subscribe(broker, AGENTS.name, group_id=group)
+    consumer = EventConsumer(
+        group, svc.pool, DeadLetterPublisher(producer, group), handlers, max_attempts=2, retry_base_s=0.01
+    )
+    consumer.subscribe(broker, group_id=group)
     await broker.start()
     try:
         await wait_for(

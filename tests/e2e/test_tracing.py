@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
@@ -12,9 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from pactline_events import Envelope
+from pactline_events import AgentRegistered, Envelope
 from pactline_events.topics import AGENTS
-from pactline_messaging import DeadLetterPublisher, EventConsumer
+from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext
 from topic_reader import start_group_at_end
 from waiting import wait_for
 
@@ -41,15 +40,15 @@ async def test_consumer_span_continues_the_producers_trace(producing_service, pr
         event = await svc.register_agent(1)
     await svc.publish()
 
-    consumer = EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group))
+    handlers = EventHandlers()
 
-    @consumer.handles("AgentRegistered")
-    async def record(conn: asyncpg.Connection, envelope: Envelope) -> None:
+    @handlers.on(AgentRegistered)
+    async def record(ctx: HandlerContext, envelope: Envelope) -> None:
         if envelope.event_id == event.event_id:
             seen["trace_id"] = trace.get_current_span().get_span_context().trace_id
 
     broker = KafkaBroker(kafka_topics, logger=None)
-    consumer.subscribe(broker, AGENTS.name, group_id=group)
+    EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group), handlers).subscribe(broker, group_id=group)
     await broker.start()
     try:
 

@@ -6,12 +6,12 @@ import dataclasses
 
 import httpx
 
-from pactline_service import ServiceSettings, ServiceSpec, build_app
+from pactline_service import ServiceSpec, build_app
 
 
 async def ready_body(spec: ServiceSpec, database_url: str, kafka: str, schema: str) -> dict:
     """Start ``spec`` in ``schema``, return its /ready body, and stop it."""
-    settings = ServiceSettings(database_url=database_url, kafka_bootstrap=kafka, log_format="text")
+    settings = spec.settings(database_url=database_url, kafka_bootstrap=kafka, log_format="text")
     app = build_app(dataclasses.replace(spec, schema=schema), settings)
     transport = httpx.ASGITransport(app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://svc") as http:

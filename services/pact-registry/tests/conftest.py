@@ -1,21 +1,16 @@
-"""Fixtures for the registry's tests: a live app on a fresh schema (helpers in registry_testkit)."""
+"""Fixtures for the registry's tests: a live app on a fresh schema (helpers in tests/support/registry_testkit.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make registry_testkit importable
-
-from registry_testkit import Registry, registry_settings
-
 from pactline_registry.app import SPEC
 from pactline_service import build_app
+from registry_testkit import Registry, registry_settings
 
 
 @pytest.fixture

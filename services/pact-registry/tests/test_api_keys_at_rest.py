@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
 import pytest
+
 from registry_testkit import BOOTSTRAP_KEY, auth
 
 pytestmark = pytest.mark.infra
@@ -26,7 +29,10 @@ async def test_keys_are_stored_hashed_and_never_logged(registry, caplog, capfd):
     assert secret not in dump
     assert key not in dump
     assert secret.encode() not in outbox
-    assert all(len(r["key_hash"]) == 64 for r in rows)
+    # What is stored is exactly HMAC-SHA256(pepper, key): not the key, not a plain hash of it.
+    stored = {r["key_hash"] for r in rows}
+    assert hmac.new(b"test-pepper", key.encode(), hashlib.sha256).hexdigest() in stored
+    assert hashlib.sha256(key.encode()).hexdigest() not in stored
 
     shown = (
         await registry.client.post("/v1/keys", json={"principal_id": principal_id}, headers=auth(BOOTSTRAP_KEY))

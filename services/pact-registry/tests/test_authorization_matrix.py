@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
+
 from registry_testkit import BOOTSTRAP_KEY, EXAMPLES, auth, task_body
 
 pytestmark = pytest.mark.infra
@@ -198,6 +199,8 @@ async def test_401_says_which_problem_and_403_names_the_missing_scope(registry):
     )
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "missing_scope"
+    # The message names the scope as a client would write it, not a Python enum repr.
+    assert refused.json()["error"]["message"] == "this API key lacks the 'acceptances:write' scope"
     too_much = await client.post(
         "/v1/keys", json={"principal_id": buyer_id, "scopes": ["admin"]}, headers=auth(BOOTSTRAP_KEY)
     )

@@ -153,3 +153,11 @@ def test_revocation_by_the_parties_only_and_once():
         domain.revoke_acceptance(auditor, acceptance(), "")
     with pytest.raises(Conflict):
         domain.revoke_acceptance(BUYER, acceptance(revoked=True), "")
+
+
+def test_scope_errors_name_roles_and_scopes_by_their_wire_values():
+    auditor = Caller("aud-1", Role.AUDITOR, None, frozenset({domain.Scope.READ}))
+    with pytest.raises(Forbidden) as info:
+        domain.require_scope(auditor, domain.Scope.PACTS_WRITE)
+    assert str(info.value.message) == "the 'auditor' role cannot do this; it needs the 'pacts:write' scope"
+    assert "<Scope" not in str(info.value.message)

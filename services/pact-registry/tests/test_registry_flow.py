@@ -7,6 +7,8 @@ import json
 
 import pytest
 import yaml
+
+from pactline_pacts import pact_hash, parse_pact
 from registry_testkit import BUYER_ADDRESS, EXAMPLES, auth, task_body
 
 pytestmark = pytest.mark.infra
@@ -24,7 +26,8 @@ async def _setup(registry, **escrow):
 async def test_register_publish_accept_submit(registry):
     _, buyer_key, agent_id, pact, acceptance = await _setup(registry, max_tasks=5)
     assert pact["version"] == 1
-    assert len(pact["pact_hash"]) == 64
+    example = (EXAMPLES / "customer-support.yaml").read_bytes()
+    assert pact["pact_hash"] == pact_hash(parse_pact(example, "application/yaml"))
     assert acceptance["buyer_address"] == BUYER_ADDRESS
     assert acceptance["pact_hash"] == pact["pact_hash"]
 

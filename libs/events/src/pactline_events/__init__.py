@@ -7,7 +7,7 @@ from .codec import decode, decode_data, encode, event_hash
 from .envelope import GENESIS_HASH, Envelope, EventPayload, PendingEvent
 from .errors import ChainBroken, EventError, InvalidEventPayload, MalformedEvent, UnknownEventType
 from .escrow_events import EscrowFunded, EscrowSettled
-from .ids import new_event_id, utc_now
+from .ids import derived_event_id, new_event_id, utc_now
 from .jury_events import Judgment, JuryDeliberated, JuryRequested, RubricItem, RubricResult
 from .registry_events import (
     AcceptanceRevoked,
@@ -65,6 +65,7 @@ __all__ = [
     "canonical_json",
     "decode",
     "decode_data",
+    "derived_event_id",
     "encode",
     "event_hash",
     "new_event_id",

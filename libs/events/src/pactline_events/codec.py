@@ -36,21 +36,30 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(root)"
 
 
-def decode(raw: bytes | str) -> Envelope:
+def decode(raw: bytes | str | None) -> Envelope:
     """Parse wire bytes into a typed envelope, upcasting old payload versions.
 
     Raises ``MalformedEvent`` (not JSON, floats, bad envelope), ``UnknownEventType`` or
     ``InvalidEventPayload`` (names the event type and each bad field).
     """
-    if isinstance(raw, bytes) and len(raw) > MAX_EVENT_BYTES:
+    if raw is None:
+        raise MalformedEvent("no value (a tombstone): events are never deleted, so a null value is not an event")
+    if not isinstance(raw, (bytes, str)):
+        raise MalformedEvent(f"value is {type(raw).__name__}, not bytes")
+    if len(raw) > MAX_EVENT_BYTES:
         raise MalformedEvent(f"event is {len(raw)} bytes, above the {MAX_EVENT_BYTES} limit")
     try:
         data = json.loads(raw, parse_float=_reject_float, parse_constant=_reject_float)
     except MalformedEvent:
         raise
+    except RecursionError:
+        raise MalformedEvent("JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedEvent(f"not JSON: {exc}") from None
-    return decode_data(data)
+    try:
+        return decode_data(data)
+    except RecursionError:
+        raise MalformedEvent("JSON nested too deeply") from None
 
 
 def decode_data(data: Any) -> Envelope:

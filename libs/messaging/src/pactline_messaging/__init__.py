@@ -1,22 +1,31 @@
-"""Exactly-once plumbing: outbox and relay, inbox, projection checkpoints, consumers, dead letters."""
+"""Exactly-once plumbing: outbox and relay, inbox, the handler pattern, batched consumers,
+projections as pure folds, dead letters, one retry policy."""
 
 from . import checkpoints, inbox, migrations, outbox
 from .consumer import EventConsumer
 from .database import open_pool
 from .dead_letters import DeadLetterPublisher
+from .handling import EventHandlers, Handler, HandlerContext
 from .kafka_clients import ensure_topics, idempotent_producer
-from .projection import ProjectionRunner
+from .projection import Change, Projection, ProjectionContext, ProjectionRunner, load_state
 from .relay import OutboxRelay
 
 __all__ = [
+    "Change",
     "DeadLetterPublisher",
     "EventConsumer",
+    "EventHandlers",
+    "Handler",
+    "HandlerContext",
     "OutboxRelay",
+    "Projection",
+    "ProjectionContext",
     "ProjectionRunner",
     "checkpoints",
     "ensure_topics",
     "idempotent_producer",
     "inbox",
+    "load_state",
     "migrations",
     "open_pool",
     "outbox",

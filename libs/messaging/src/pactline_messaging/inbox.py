@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 import asyncpg
@@ -18,3 +19,21 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool
         event_id,
     )
     return row is not None
+
+
+async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+    """Claim a whole batch in one statement; return the ids seen for the first time.
+
+    Ids already processed (redeliveries) are skipped, not retried; an id that appears twice
+    in ``event_ids`` is claimed once. Call inside the batch's transaction.
+    """
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        """INSERT INTO processed_events (consumer, event_id)
+           SELECT $1, id FROM unnest($2::uuid[]) AS batch(id)
+           ON CONFLICT DO NOTHING RETURNING event_id""",
+        consumer,
+        list(event_ids),
+    )
+    return {r["event_id"] for r in rows}

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
+from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 from opentelemetry import propagate
 
-from pactline_events import GENESIS_HASH, Envelope, PendingEvent, encode, topic_for
+from pactline_events import GENESIS_HASH, Envelope, EventPayload, PendingEvent, encode, new_event_id, topic_for
+
+from .correlation import correlation_id as current_correlation_id
 
 NOTIFY_CHANNEL = "pactline_outbox"
 
@@ -62,3 +67,34 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
         NOTIFY_CHANNEL,
     )
     return envelope
+
+
+async def emit(
+    conn: asyncpg.Connection,
+    producer: str,
+    stream_id: str,
+    payload: EventPayload,
+    *,
+    occurred_at: datetime,
+    event_id: UUID | None = None,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> Envelope:
+    """Append ``payload`` as the next event of ``stream_id``, in the caller's transaction.
+
+    The correlation id defaults to the one of the work in progress (HTTP request or handled
+    event, ``pactline_messaging.correlation``), else a fresh one; the event id to a new UUIDv7.
+    Handlers use ``HandlerContext.emit``, which derives both from the event being handled.
+    """
+    if correlation_id is None:
+        current = current_correlation_id.get()
+        correlation_id = UUID(current) if current else uuid.uuid4()
+    pending = PendingEvent(
+        event_id=event_id or new_event_id(),
+        occurred_at=occurred_at,
+        stream_id=stream_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        payload=payload,
+    )
+    return await append(conn, pending, producer=producer)

@@ -1,53 +1,198 @@
-"""Projections: fold topics into tables, storing offsets in the same transaction as the rows.
+"""Projections: pure folds of the log into state, kept with their Kafka offsets.
 
-A projection reads every partition of its topics itself (no consumer group), starting at its
-checkpoints, so a rebuild is simply: reset the rows and checkpoints, read again from offset 0.
+A projection is ``evolve(state, event) -> state``, pure, keyed by an aggregate (an agent, a
+pool). The ``ProjectionRunner`` reads every partition of the projection's topics itself (no
+consumer group), and for each poll, in ONE transaction: skips exact redeliveries (an event
+whose ``stream_seq`` is not above the last one folded for its stream), loads the states of
+the keys the poll touches, folds the events in log order, stores the new states, lets the
+projection derive its rows (and emit events) from them, and saves the offsets. Rows are
+derived from the folded state, never the source of truth; a rebuild is: drop everything,
+read again from offset 0.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from pactline_events import Envelope, EventError, TopicSpec, decode
+from pactline_events import Envelope, EventError, TopicSpec, canonical_json, decode
 
 from . import checkpoints
 from .dead_letters import DeadLetterPublisher
+from .handling import HandlerContext
+from .retrying import is_infrastructure_error
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
-Reset = Callable[[asyncpg.Connection], Awaitable[None]]
+S = TypeVar("S")
+
+
+@dataclass
+class Change(Generic[S]):
+    """One key's state before and after a poll, and the events folded into it, in order."""
+
+    key: str
+    before: S | None
+    after: S
+    events: list[Envelope] = field(default_factory=list)
+
+
+class Projection(Protocol[S]):
+    """What a projection supplies; everything but ``write`` and ``reset`` is pure."""
+
+    name: str
+    topics: tuple[TopicSpec, ...]
+
+    def key(self, event: Envelope) -> str | None:
+        """The aggregate the event folds into, or None to ignore it."""
+
+    def evolve(self, state: S | None, event: Envelope) -> S:
+        """The new state; ``state`` is None for a key seen for the first time."""
+
+    def dump(self, state: S) -> dict[str, Any]:
+        """Plain JSON data of a state (no floats), stored between polls."""
+
+    def load(self, data: dict[str, Any]) -> S:
+        """The inverse of ``dump``."""
+
+    async def write(self, ctx: ProjectionContext, changes: list[Change[S]]) -> None:
+        """Derive rows from the changed states (and emit events through ``ctx``)."""
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        """Drop the derived rows (the runner drops states, stream positions and offsets)."""
+
+
+@dataclass
+class ProjectionContext:
+    """The poll's open transaction, and a way to emit events caused by a folded event."""
+
+    conn: asyncpg.Connection
+    producer: str
+    _contexts: dict[Any, HandlerContext] = field(default_factory=dict)
+
+    async def emit(self, cause: Envelope, stream_id: str, payload: Any, **kwargs: Any) -> Envelope:
+        """Like ``HandlerContext.emit`` with ``cause`` as the handled event (deterministic ids)."""
+        ctx = self._contexts.get(cause.event_id)
+        if ctx is None:
+            ctx = self._contexts[cause.event_id] = HandlerContext(conn=self.conn, event=cause, producer=self.producer)
+        return await ctx.emit(stream_id, payload, **kwargs)
+
+
+async def _load_states(conn: asyncpg.Connection, projection: str, keys: list[str]) -> dict[str, Any]:
+    rows = await conn.fetch(
+        "SELECT key, state FROM projection_states WHERE projection = $1 AND key = ANY($2::text[])", projection, keys
+    )
+    return {r["key"]: json.loads(r["state"]) for r in rows}
+
+
+async def _save_states(conn: asyncpg.Connection, projection: str, states: Mapping[str, dict[str, Any]]) -> None:
+    await conn.execute(
+        """INSERT INTO projection_states (projection, key, state)
+           SELECT $1, k, s::jsonb FROM unnest($2::text[], $3::text[]) AS t(k, s)
+           ON CONFLICT (projection, key) DO UPDATE SET state = EXCLUDED.state""",
+        projection,
+        list(states),
+        [canonical_json(s).decode() for s in states.values()],
+    )
+
+
+async def _stream_positions(conn: asyncpg.Connection, projection: str, streams: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT stream_id, last_seq FROM projection_streams WHERE projection = $1 AND stream_id = ANY($2::text[])",
+        projection,
+        streams,
+    )
+    return {r["stream_id"]: r["last_seq"] for r in rows}
+
+
+async def _save_stream_positions(conn: asyncpg.Connection, projection: str, positions: Mapping[str, int]) -> None:
+    await conn.execute(
+        """INSERT INTO projection_streams (projection, stream_id, last_seq)
+           SELECT $1, s, q FROM unnest($2::text[], $3::bigint[]) AS t(s, q)
+           ON CONFLICT (projection, stream_id) DO UPDATE SET last_seq = EXCLUDED.last_seq""",
+        projection,
+        list(positions),
+        list(positions.values()),
+    )
+
+
+async def fold(
+    conn: asyncpg.Connection,
+    projection: Projection[Any],
+    events: list[Envelope],
+    *,
+    producer: str,
+) -> int:
+    """Fold ``events`` (log order per stream) into the projection inside ``conn``'s transaction.
+
+    Returns how many were folded; exact redeliveries are skipped.
+    """
+    streams = list(dict.fromkeys(e.stream_id for e in events))
+    positions = await _stream_positions(conn, projection.name, streams)
+    moved: dict[str, int] = {}
+    keyed: dict[str, list[Envelope]] = {}
+    for event in events:
+        last = moved.get(event.stream_id, positions.get(event.stream_id, 0))
+        if event.stream_seq <= last:
+            continue  # an exact redelivery (or an older copy): already folded
+        moved[event.stream_id] = event.stream_seq
+        key = projection.key(event)
+        if key is not None:
+            keyed.setdefault(key, []).append(event)
+    if moved:
+        await _save_stream_positions(conn, projection.name, moved)
+    if not keyed:
+        return 0
+    stored = await _load_states(conn, projection.name, list(keyed))
+    changes: list[Change[Any]] = []
+    for key, folded in keyed.items():
+        before = projection.load(stored[key]) if key in stored else None
+        state = before
+        for event in folded:
+            state = projection.evolve(state, event)
+        changes.append(Change(key=key, before=before, after=state, events=folded))
+    await _save_states(conn, projection.name, {c.key: projection.dump(c.after) for c in changes})
+    await projection.write(ProjectionContext(conn=conn, producer=producer), changes)
+    return sum(len(c.events) for c in changes)
+
+
+async def load_state(conn: asyncpg.Connection, projection: Projection[S], key: str) -> S | None:
+    """The folded state of one key, for read APIs."""
+    found = await _load_states(conn, projection.name, [key])
+    return projection.load(found[key]) if key in found else None
 
 
 class ProjectionRunner:
     def __init__(
         self,
-        name: str,
+        projection: Projection[Any],
         pool: asyncpg.Pool,
         bootstrap: str,
-        topics: tuple[TopicSpec, ...],
-        apply: Apply,
-        reset: Reset,
         dead_letters: DeadLetterPublisher,
         *,
+        producer: str | None = None,
         max_records: int = 500,
+        max_bytes: int = 4 * 1024 * 1024,
     ) -> None:
-        self.name = name
+        self.projection = projection
+        self.name = projection.name
         self._pool = pool
         self._bootstrap = bootstrap
-        self._topics = topics
-        self._apply = apply
-        self._reset = reset
         self._dead_letters = dead_letters
+        self._producer = producer or projection.name
         self._max_records = max_records
+        self._max_bytes = max_bytes
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self.folded = 0
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -56,11 +201,13 @@ class ProjectionRunner:
             group_id=None,
             client_id=f"projection-{self.name}",
             isolation_level="read_committed",
+            max_partition_fetch_bytes=self._max_bytes,
+            fetch_max_bytes=self._max_bytes,
         )
         await consumer.start()
         # Partition counts come from the catalog (ensure_topics checks the broker agrees), so
         # every partition is read, including ones that have seen no message yet.
-        partitions = [TopicPartition(spec.name, p) for spec in self._topics for p in range(spec.partitions)]
+        partitions = [TopicPartition(spec.name, p) for spec in self.projection.topics for p in range(spec.partitions)]
         consumer.assign(partitions)
         async with self._pool.acquire() as conn:
             positions = await checkpoints.load(conn, self.name)
@@ -78,9 +225,12 @@ class ProjectionRunner:
             await self._consumer.stop()
 
     async def rebuild(self) -> None:
-        """Drop the projection's rows and checkpoints; the next start replays from offset 0."""
+        """Drop the projection's rows, states, stream positions and offsets; the next start
+        replays from offset 0. Call while the runner is stopped."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await self._reset(conn)
+            await self.projection.reset(conn)
+            await conn.execute("DELETE FROM projection_states WHERE projection = $1", self.name)
+            await conn.execute("DELETE FROM projection_streams WHERE projection = $1", self.name)
             await checkpoints.reset(conn, self.name)
 
     async def lag(self) -> int:
@@ -96,25 +246,30 @@ class ProjectionRunner:
         backoff = 0.2
         while True:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
-            for tp, records in batches.items():
-                try:
-                    await self._fold(tp, records)
-                    backoff = 0.2
-                except Exception:
-                    # Nothing of this batch was committed: read it again after a pause rather
-                    # than skip it (a projection that skips is a wrong projection).
-                    log.exception("projection %s failed on %s[%d]; retrying", self.name, tp.topic, tp.partition)
+            if not batches:
+                continue
+            try:
+                await self._apply(batches)
+                backoff = 0.2
+            except Exception as exc:
+                # Nothing of this poll was committed: read it again after a pause rather than
+                # skip it (a projection that skips is a wrong projection).
+                level = logging.WARNING if is_infrastructure_error(exc) else logging.ERROR
+                log.log(level, "projection %s failed on a poll (%s: %s); retrying", self.name, type(exc).__name__, exc)
+                for tp, records in batches.items():
                     self._consumer.seek(tp, records[0].offset)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
 
-    async def _fold(self, tp: TopicPartition, records: list) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+    async def _apply(self, batches: dict[TopicPartition, list[Any]]) -> None:
+        events: list[Envelope] = []
+        for records in batches.values():
             for record in records:
                 try:
-                    envelope = decode(record.value)
+                    events.append(decode(record.value))
                 except EventError as exc:
-                    await self._dead_letters.send(record, kind="undecodable", reason=str(exc))
-                    continue
-                await self._apply(conn, envelope)
-            await checkpoints.save(conn, self.name, tp.topic, tp.partition, records[-1].offset + 1)
+                    await self._dead_letters.send(record, kind="undecodable", reason=f"{type(exc).__name__}: {exc}")
+        async with self._pool.acquire() as conn, conn.transaction():
+            self.folded += await fold(conn, self.projection, events, producer=self._producer)
+            for tp, records in batches.items():
+                await checkpoints.save(conn, self.name, tp.topic, tp.partition, records[-1].offset + 1)

@@ -1,4 +1,7 @@
-"""HTTP plumbing shared by services: /health, /ready, /metrics, correlation ids, spans."""
+"""HTTP plumbing shared by services: /health, /ready, /metrics, correlation ids, request metrics.
+
+Server spans come from opentelemetry-instrumentation-fastapi (installed by ``build_app``).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,12 @@ import uuid
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from pactline_messaging.correlation import correlation_id
 
 HTTP_REQUESTS = Counter("pactline_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram("pactline_http_request_seconds", "HTTP request latency", ["service", "route"])
-tracer = trace.get_tracer("pactline.http")
 
 probe_router = APIRouter(tags=["operations"])
 
@@ -62,13 +63,11 @@ def install_http_middleware(app: FastAPI, service: str) -> None:
         token = correlation_id.set(cid)
         started = time.perf_counter()
         try:
-            with tracer.start_as_current_span(request.method, kind=trace.SpanKind.SERVER) as span:
-                response = await call_next(request)
-                # Named by route template, not raw path, so ids do not explode span names.
-                path = getattr(request.scope.get("route"), "path", "unmatched")
-                span.update_name(f"{request.method} {path}")
+            response = await call_next(request)
         finally:
             correlation_id.reset(token)
+        # Labelled by route template, not raw path, so ids do not explode the label set.
+        path = getattr(request.scope.get("route"), "path", "unmatched")
         HTTP_LATENCY.labels(service, path).observe(time.perf_counter() - started)
         HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
         response.headers["x-correlation-id"] = cid

@@ -1,13 +1,13 @@
 """The runtime every service runs on: resources opened in the lifespan, closed in reverse.
 
 Order on start: database pool (migrations applied) -> idempotent producer -> outbox relay ->
-service setup (consumers) -> FastStream broker. Shutdown reverses it, so in-flight messages
-finish (or are redelivered) and nothing committed is lost.
+service setup (clients, workers) -> the service's event consumer -> FastStream broker ->
+projections and background workers. Shutdown reverses it, so in-flight messages finish (or
+are redelivered) and nothing committed is lost.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -17,11 +17,21 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from pactline_messaging import DeadLetterPublisher, OutboxRelay, idempotent_producer, open_pool
+from pactline_messaging import (
+    DeadLetterPublisher,
+    EventConsumer,
+    EventHandlers,
+    OutboxRelay,
+    Projection,
+    ProjectionRunner,
+    idempotent_producer,
+    open_pool,
+)
+from pactline_messaging.retrying import startup_policy
 
 from .http import install_http_middleware, probe_router
 from .logs import configure_logging
@@ -33,7 +43,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Service:
-    """The live resources of one running service, handed to its setup and routes."""
+    """The live resources of one running service, handed to its setup, handlers and routes."""
 
     name: str
     settings: ServiceSettings
@@ -42,31 +52,43 @@ class Service:
     broker: KafkaBroker
     relay: OutboxRelay
     dead_letters: DeadLetterPublisher
+    consumer: EventConsumer | None = None
+    projections: dict[str, ProjectionRunner] = field(default_factory=dict)
     background: list[Any] = field(default_factory=list)
+    """Objects with ``start()``/``stop()`` coroutines, started after the broker, stopped first."""
+    resources: dict[str, Any] = field(default_factory=dict)
+    """Clients a service's setup attaches for its handlers and routes (by name)."""
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What distinguishes one service: its name, schema, port, migrations, consumers, routes."""
+    """What distinguishes one service: its name, schema, port, settings, migrations, handlers,
+    projections and routes."""
 
     name: str
     schema: str
     port: int
     version: str = "0.1.0"
+    settings: type[ServiceSettings] = ServiceSettings
     migrations: Path | None = None
+    handlers: EventHandlers | None = None
+    projections: Sequence[Callable[[Service], Projection[Any]]] = ()
     setup: Callable[[Service], Awaitable[None]] | None = None
     routers: Sequence[APIRouter] = ()
     description: str = ""
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or ServiceSettings()
+    """The service's ASGI app; ``settings`` defaults to ``spec.settings()`` read once, here."""
+    settings = settings if settings is not None else spec.settings()
+    if not isinstance(settings, spec.settings):
+        raise TypeError(f"{spec.name} needs {spec.settings.__name__}, got {type(settings).__name__}")
     configure_logging(spec.name, settings.log_level, settings.log_format)
     configure_tracing(spec.name, settings.trace_exporter)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(spec, settings) as service:
+        async with running(spec, settings) as service:
             app.state.service = service
             log.info("%s ready", spec.name)
             yield
@@ -75,6 +97,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 
     app = FastAPI(title=f"Pactline {spec.name}", version=spec.version, description=spec.description, lifespan=lifespan)
     install_http_middleware(app, spec.name)
+    # Server spans named by route template; an incoming `traceparent` continues the caller's trace.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     app.include_router(probe_router)
     for router in spec.routers:
         app.include_router(router)
@@ -82,15 +106,16 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
 
 
 @contextlib.asynccontextmanager
-async def _running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
+async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
+    """Open every resource of ``spec`` in order and close them in reverse (also for tests)."""
     dsn = settings.database_url.get_secret_value()
-    pool = await _retrying(
-        f"{spec.name}: database", lambda: open_pool(dsn, spec.schema, spec.migrations, max_size=settings.db_pool_size)
+    pool = await startup_policy(f"{spec.name}: database")(
+        open_pool, dsn, spec.schema, spec.migrations, max_size=settings.db_pool_size
     )
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(pool.close)
         producer = idempotent_producer(settings.kafka_bootstrap, f"pactline-{spec.name}")
-        await _retrying(f"{spec.name}: kafka producer", producer.start)
+        await startup_policy(f"{spec.name}: kafka producer")(producer.start)
         stack.push_async_callback(producer.stop)
         relay = OutboxRelay(pool, producer)
         await relay.start()
@@ -109,21 +134,32 @@ async def _running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterato
         )
         if spec.setup is not None:
             await spec.setup(service)
-        await _retrying(f"{spec.name}: kafka broker", broker.start)
+        if spec.handlers:
+            service.consumer = EventConsumer(
+                spec.name,
+                pool,
+                service.dead_letters,
+                spec.handlers,
+                deps=service,
+                max_attempts=settings.consumer_max_attempts,
+                batch_max_records=settings.consumer_batch_records,
+                batch_max_bytes=settings.consumer_batch_bytes,
+            )
+            service.consumer.subscribe(broker)
+        for make in spec.projections:
+            projection = make(service)
+            service.projections[projection.name] = ProjectionRunner(
+                projection,
+                pool,
+                settings.kafka_bootstrap,
+                service.dead_letters,
+                producer=spec.name,
+                max_records=settings.consumer_batch_records,
+                max_bytes=settings.consumer_batch_bytes,
+            )
+        await startup_policy(f"{spec.name}: kafka broker")(broker.start)
         stack.push_async_callback(broker.stop)
-        for item in service.background:
+        for item in (*service.projections.values(), *service.background):
+            await item.start()
             stack.push_async_callback(item.stop)
         yield service
-
-
-async def _retrying(what: str, start: Callable[[], Awaitable[Any]], attempts: int = 30) -> Any:
-    """Dependencies may come up after us (Kubernetes starts pods in any order)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await start()
-        except (OSError, asyncpg.PostgresError, KafkaError) as exc:
-            if attempt == attempts:
-                raise
-            log.warning("%s not reachable (%s); retry %d/%d", what, exc, attempt, attempts)
-            await asyncio.sleep(min(0.5 * attempt, 5.0))
-    raise AssertionError("unreachable")

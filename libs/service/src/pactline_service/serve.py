@@ -9,7 +9,8 @@ from .settings import ServiceSettings
 
 
 def serve(spec: ServiceSpec, settings: ServiceSettings | None = None) -> None:
-    settings = settings or ServiceSettings()
+    """Read the spec's settings class from the environment once, build the app, run it."""
+    settings = settings if settings is not None else spec.settings()
     app = build_app(spec, settings)
     uvicorn.run(
         app,

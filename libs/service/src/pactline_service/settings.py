@@ -1,5 +1,6 @@
 """Configuration from the environment (PACTLINE_*), with local defaults that match `make up`
-(pactline_messaging.endpoints)."""
+(pactline_messaging.endpoints). Each service subclasses ``ServiceSettings`` once and declares
+the class on its ``ServiceSpec``; the runtime instantiates it once at start-up."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pactline_messaging import endpoints
 class ServiceSettings(BaseSettings):
     """Every service reads these; a service subclasses it to add its own fields."""
 
-    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore", frozen=True)
 
     kafka_bootstrap: str = Field(default_factory=endpoints.local_kafka, description="Kafka bootstrap servers")
     # A secret: the URL carries the password. Never logged.
@@ -29,3 +30,8 @@ class ServiceSettings(BaseSettings):
     trace_exporter: Literal["none", "console", "otlp"] = "none"
     db_pool_size: int = Field(10, ge=1, le=100)
     shutdown_grace_s: float = Field(10.0, ge=0)
+    consumer_batch_records: int = Field(500, ge=1, le=10_000, description="Most records applied in one transaction")
+    consumer_batch_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024 * 1024, le=64 * 1024 * 1024, description="Most bytes fetched per poll and partition"
+    )
+    consumer_max_attempts: int = Field(5, ge=1, le=100, description="Handler failures before a dead letter")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pactline_service import serve
 
 from .app import SPEC
-from .settings import RegistrySettings
 
 
 def main() -> None:
-    serve(SPEC, RegistrySettings())
+    serve(SPEC)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ log = logging.getLogger(__name__)
 
 
 async def _setup(service: Service) -> None:
-    # `serve` and tests may hand in plain ServiceSettings; the registry needs its own fields.
-    if not isinstance(service.settings, RegistrySettings):
-        service.settings = RegistrySettings()
+    assert isinstance(service.settings, RegistrySettings)
     if service.settings.uses_local_pepper:
         log.warning(
             "PACTLINE_REGISTRY_KEY_PEPPER is not set: API key hashes use the public local pepper; "
@@ -30,6 +28,7 @@ SPEC = ServiceSpec(
     name="pact-registry",
     schema="registry",
     port=8101,
+    settings=RegistrySettings,
     migrations=Path(__file__).parent / "migrations",
     setup=_setup,
     routers=ROUTERS,
@@ -39,4 +38,4 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or RegistrySettings())
+    return build_app(SPEC, settings)

@@ -143,9 +143,11 @@ class AlreadyDone:
 
 def require_scope(caller: Caller, scope: Scope) -> None:
     if scope not in ROLE_SCOPES[caller.role]:
-        raise Forbidden("role_not_allowed", f"a {caller.role} cannot do this; it needs the {scope!r} scope")
+        raise Forbidden(
+            "role_not_allowed", f"the '{caller.role.value}' role cannot do this; it needs the '{scope.value}' scope"
+        )
     if scope not in caller.scopes:
-        raise Forbidden("missing_scope", f"this API key lacks the {scope!r} scope")
+        raise Forbidden("missing_scope", f"this API key lacks the '{scope.value}' scope")
 
 
 # Agents and pacts ---------------------------------------------------------------------------

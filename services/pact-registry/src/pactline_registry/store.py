@@ -15,15 +15,6 @@ from pactline_pacts import PactDocument
 
 from .domain import Acceptance, Agent, PactVersion, Role, StoredTask
 
-# Tables whose rows a refused request must never touch (the schemathesis test counts them).
-STATE_TABLES = ("principals", "api_keys", "agents", "pacts", "pact_versions", "acceptances", "tasks", "outbox")
-
-
-async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
-    query = " UNION ALL ".join(f"SELECT '{t}' AS t, count(*) AS n FROM {t}" for t in STATE_TABLES)  # noqa: S608
-    return {r["t"]: r["n"] for r in await conn.fetch(query)}
-
-
 # Principals and keys ------------------------------------------------------------------------
 
 

@@ -19,8 +19,7 @@ _DUMMY_HASH = "0" * 64
 
 
 def registry_settings(request: Request) -> RegistrySettings:
-    settings = request.app.state.service.settings
-    return settings if isinstance(settings, RegistrySettings) else RegistrySettings()
+    return request.app.state.service.settings
 
 
 async def authenticate_request(request: Request) -> Caller:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import asyncpg
 from fastapi import Query, Request
 
-from pactline_events import Envelope, EventPayload, PendingEvent, new_event_id
+from pactline_events import Envelope, EventPayload, new_event_id
 from pactline_messaging import outbox
-from pactline_messaging.correlation import correlation_id
 
 from .. import limits
 from ..errors import invalid_field
@@ -27,15 +25,8 @@ def pool(request: Request) -> asyncpg.Pool:
 
 
 async def emit(conn: asyncpg.Connection, stream_id: str, payload: EventPayload, now: datetime) -> Envelope:
-    cid = correlation_id.get()
-    pending = PendingEvent(
-        event_id=new_event_id(),
-        occurred_at=now,
-        stream_id=stream_id,
-        correlation_id=uuid.UUID(cid) if cid else uuid.uuid4(),
-        payload=payload,
-    )
-    return await outbox.append(conn, pending, producer=PRODUCER)
+    """The command's event into the outbox, correlated with the HTTP request."""
+    return await outbox.emit(conn, PRODUCER, stream_id, payload, occurred_at=now)
 
 
 class PageParams:

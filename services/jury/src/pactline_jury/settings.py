@@ -1,0 +1,9 @@
+"""jury configuration from the environment (PACTLINE_*): the shared service settings, read once."""
+
+from __future__ import annotations
+
+from pactline_service import ServiceSettings
+
+
+class JurySettings(ServiceSettings):
+    """Grows with the jury's own fields (each documented with its variable)."""

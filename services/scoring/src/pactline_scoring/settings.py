@@ -1,0 +1,9 @@
+"""scoring configuration from the environment (PACTLINE_*): the shared service settings, read once."""
+
+from __future__ import annotations
+
+from pactline_service import ServiceSettings
+
+
+class ScoringSettings(ServiceSettings):
+    """Grows with the scoring's own fields (each documented with its variable)."""
