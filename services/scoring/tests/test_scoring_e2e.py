@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from pactline_events import encode, topic_for
+from pactline_events import Outcome, encode, topic_for
 from pactline_messaging import ensure_topics, idempotent_producer
 from pactline_scoring.app import SPEC
 from pactline_scoring.formula import FormulaParams
@@ -148,3 +148,35 @@ async def test_the_oracle_answers_with_etags_and_limits_each_client(oracle):
     assert int(refused.headers["retry-after"]) >= 1
     unknown = await oracle.http.get("/v1/agents/nobody/score")
     assert unknown.status_code in (404, 429)
+
+
+async def test_audit_replay_agrees_counts_redeliveries_and_names_a_tampered_event(oracle, world, kafka_topics):
+    from pactline_cli.audit_replay import replay
+
+    prefix, run = world
+    log, good, _ = scenario(run)
+    await publish(kafka_topics, prefix, log.events)
+    await wait_for(oracle.caught_up, what="the projection folded every event")
+    # An exact redelivery (a relay that crashed after sending) is counted, not taken for tampering.
+    await publish(kafka_topics, prefix, [log.events[5]])
+    await wait_for(oracle.caught_up, what="the projection skipped the redelivery")
+
+    report = await replay(kafka_topics, oracle.http, prefix=prefix)
+    assert report.ok, report.to_json()
+    assert report.events_read == len(log.events) + 1
+    assert (report.chains_verified, report.redeliveries) == (len(log.events), 1)
+    assert report.digest == report.oracle_digest
+    assert report.digest == snapshot_digest(
+        TrustLedger.of(log.events, FormulaParams()).snapshot(log.events[-1].occurred_at)
+    )
+
+    # Someone rewrites a verdict of the reliable agent as a failure and appends it to the log.
+    original = next(e for e in log.events if e.event_type == "VerdictIssued" and e.payload.agent_id == good)
+    forged = original.model_copy(update={"payload": original.payload.model_copy(update={"outcome": Outcome.FAIL})})
+    await publish(kafka_topics, prefix, [forged])
+    tampered = await replay(kafka_topics, oracle.http, prefix=prefix, wait_s=2)
+    assert not tampered.ok
+    assert any(
+        original.stream_id in line and f"seq {original.stream_seq}" in line and "fork" in line
+        for line in tampered.broken
+    ), tampered.broken
