@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -52,12 +53,14 @@ def evidence_of(event: Envelope, params: FormulaParams) -> Evidence | None:
     return None
 
 
-def fold_acceptance(state: AcceptanceState | None, event: Envelope, params: FormulaParams) -> AcceptanceState:
-    """Pure: the acceptance's state after ``event``."""
+def fold_acceptance(
+    state: AcceptanceState | None, event: Envelope, params: FormulaParams, evidence: Evidence | None = None
+) -> AcceptanceState:
+    """Pure: the acceptance's state after ``event`` (``evidence``: its evidence, if already computed)."""
     state = state or AcceptanceState()
     if isinstance(event.payload, PactAccepted):
         return state if state.facts is not None else dataclasses.replace(state, facts=acceptance_facts(event.payload))
-    evidence = evidence_of(event, params)
+    evidence = evidence or evidence_of(event, params)
     seconds = seconds_since_epoch(event.occurred_at)
     if evidence is None or seconds < 0:
         return state
@@ -113,6 +116,8 @@ class ScoringProjection:
     topics: tuple[TopicSpec, ...] = (ACCEPTANCES, VERDICTS, ESCROW)
     announce: bool = True
     name: str = "trust-scores"
+    # evolve's evidence, kept for write in the same poll (a cache: write recomputes on a miss)
+    _evidence: dict[UUID, Evidence] = field(default_factory=dict, init=False, repr=False)
 
     def key(self, event: Envelope) -> str | None:
         payload = event.payload
@@ -121,23 +126,40 @@ class ScoringProjection:
         return None
 
     def evolve(self, state: AcceptanceState | None, event: Envelope) -> AcceptanceState:
-        return fold_acceptance(state, event, self.params)
+        evidence = evidence_of(event, self.params)
+        if evidence is not None:
+            self._evidence[event.event_id] = evidence
+        return fold_acceptance(state, event, self.params, evidence)
 
     def dump(self, state: AcceptanceState) -> dict[str, Any]:
-        # Sums outgrow JSON's safe integers: decimal strings.
+        # Sums outgrow JSON's safe integers, and the state is stored every poll: one string per
+        # table, '|' between fields, ';' between rows (identifiers never contain either).
+        facts = state.facts
         return {
-            "facts": dataclasses.asdict(state.facts) if state.facts else None,
-            "sums": [[o, d, p, str(a), str(b), str(c)] for (o, d, p), (a, b, c) in sorted(state.sums.items())],
-            "counts": {o: list(v) for o, v in sorted(state.counts.items())},
-            "last": {o: format_timestamp(t) for o, t in sorted(state.last_event_at.items())},
+            "facts": [facts.acceptance_id, facts.agent_id, facts.buyer_id, facts.self_dealt] if facts else None,
+            "sums": ";".join(f"{o}|{d}|{p}|{a}|{b}|{c}" for (o, d, p), (a, b, c) in sorted(state.sums.items())),
+            "counts": ";".join("|".join(map(str, (o, *v))) for o, v in sorted(state.counts.items())),
+            "last": ";".join(f"{o}|{format_timestamp(t)}" for o, t in sorted(state.last_event_at.items())),
         }
 
     def load(self, data: dict[str, Any]) -> AcceptanceState:
+        sums: Sums = {}
+        for row in filter(None, data["sums"].split(";")):
+            o, d, p, a, b, c = row.split("|")
+            sums[(o, d, int(p))] = (int(a), int(b), int(c))
+        counts = {}
+        for row in filter(None, data["counts"].split(";")):
+            o, *values = row.split("|")
+            counts[o] = tuple(int(v) for v in values)
+        last = {}
+        for row in filter(None, data["last"].split(";")):
+            o, t = row.split("|")
+            last[o] = datetime.fromisoformat(t)
         return AcceptanceState(
-            facts=AcceptanceFacts(**data["facts"]) if data["facts"] else None,
-            sums={(o, d, p): (int(a), int(b), int(c)) for o, d, p, a, b, c in data["sums"]},
-            counts={o: tuple(v) for o, v in data["counts"].items()},  # type: ignore[misc]
-            last_event_at={o: datetime.fromisoformat(t) for o, t in data["last"].items()},
+            facts=AcceptanceFacts(*data["facts"]) if data["facts"] else None,
+            sums=sums,
+            counts=counts,  # type: ignore[arg-type]
+            last_event_at=last,
         )
 
     async def reset(self, conn: asyncpg.Connection) -> None:
@@ -146,7 +168,8 @@ class ScoringProjection:
     async def write(self, ctx: ProjectionContext, changes: list[Change[AcceptanceState]]) -> None:
         conn = ctx.conn
         await _store_acceptances(conn, changes)
-        await _store_evidence(conn, changes, self.params)
+        await _store_evidence(conn, changes, self.params, self._evidence)
+        self._evidence.clear()
         touched = await _apply_to_agents(conn, changes, self.params)
         events = [e for c in changes for e in c.events]
         if events:
@@ -197,12 +220,15 @@ def _refs(event: Envelope) -> dict[str, Any]:
 
 
 async def _store_evidence(
-    conn: asyncpg.Connection, changes: list[Change[AcceptanceState]], params: FormulaParams
+    conn: asyncpg.Connection,
+    changes: list[Change[AcceptanceState]],
+    params: FormulaParams,
+    known: dict[UUID, Evidence],
 ) -> None:
     rows = []
     for change in changes:
         for event in change.events:
-            evidence = evidence_of(event, params)
+            evidence = known.get(event.event_id) or evidence_of(event, params)
             if evidence is None or seconds_since_epoch(event.occurred_at) < 0:
                 continue
             rows.append(
@@ -217,11 +243,8 @@ async def _store_evidence(
                 )
             )
     if rows:
-        await conn.executemany(
-            """INSERT INTO evidence VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)
-               ON CONFLICT (event_id) DO NOTHING""",
-            rows,
-        )
+        # COPY: the runner folds each stream position once, so an event never comes twice.
+        await conn.copy_records_to_table("evidence", records=rows)
 
 
 def _num(value: Decimal) -> int:
@@ -260,8 +283,11 @@ async def _apply_to_agents(
     if cell_deltas:
         await _apply_cells(conn, cell_deltas, params)
     if counter_deltas:
-        await conn.executemany(
-            """INSERT INTO agents AS a VALUES ($1, $2, $3, $4, $5, $6, $7)
+        rows = [(agent, *d, last_times[agent]) for agent, d in counter_deltas.items() if agent in last_times]
+        await conn.execute(
+            """INSERT INTO agents AS a
+               SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::numeric[],
+                                    $6::numeric[], $7::timestamptz[])
                ON CONFLICT (agent_id) DO UPDATE SET
                  verdicts = a.verdicts + EXCLUDED.verdicts,
                  self_dealt_verdicts = a.self_dealt_verdicts + EXCLUDED.self_dealt_verdicts,
@@ -269,10 +295,13 @@ async def _apply_to_agents(
                  released = a.released + EXCLUDED.released,
                  refunded = a.refunded + EXCLUDED.refunded,
                  last_event_at = GREATEST(a.last_event_at, EXCLUDED.last_event_at)""",
-            [(agent, *d, last_times[agent]) for agent, d in counter_deltas.items() if agent in last_times],
+            *_columns(rows, 7, numeric=(4, 5)),
         )
     if buyers:
-        await conn.executemany("INSERT INTO agent_buyers VALUES ($1, $2) ON CONFLICT DO NOTHING", sorted(buyers))
+        await conn.execute(
+            "INSERT INTO agent_buyers SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            *_columns(sorted(buyers), 2),
+        )
     return set(counter_deltas) | {k[0] for k in cell_deltas}
 
 
@@ -303,19 +332,31 @@ async def _apply_cells(
         slot[1] += after.failed - before.failed
         slot[2] += after.burned - before.burned
         new_cells.append((*key, after_cell.passed, after_cell.failed, after_cell.burned))
-    await conn.executemany(
-        """INSERT INTO cells VALUES ($1, $2, $3, $4, $5, $6, $7)
+    await conn.execute(
+        """INSERT INTO cells
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],
+                                $5::numeric[], $6::numeric[], $7::numeric[])
            ON CONFLICT (agent_id, buyer_id, dimension, period) DO UPDATE SET
              passed = EXCLUDED.passed, failed = EXCLUDED.failed, burned = EXCLUDED.burned""",
-        [(a, b, d, p, Decimal(x), Decimal(y), Decimal(z)) for a, b, d, p, x, y, z in new_cells],
+        *_columns(new_cells, 7, numeric=(4, 5, 6)),
     )
-    await conn.executemany(
-        """INSERT INTO totals AS t VALUES ($1, $2, $3, $4, $5)
+    await conn.execute(
+        """INSERT INTO totals AS t
+           SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[])
            ON CONFLICT (agent_id, dimension) DO UPDATE SET
              passed = t.passed + EXCLUDED.passed, failed = t.failed + EXCLUDED.failed,
              burned = t.burned + EXCLUDED.burned""",
-        [(a, d, Decimal(x), Decimal(y), Decimal(z)) for (a, d), (x, y, z) in total_deltas.items()],
+        *_columns([(a, d, x, y, z) for (a, d), (x, y, z) in total_deltas.items()], 5, numeric=(2, 3, 4)),
     )
+
+
+def _columns(rows: list[tuple], width: int, numeric: tuple[int, ...] = ()) -> list[list]:
+    """Rows to columns for an unnest() upsert; the ``numeric`` columns travel as Decimal."""
+    columns: list[list] = [[] for _ in range(width)]
+    for row in rows:
+        for i, value in enumerate(row):
+            columns[i].append(Decimal(value) if i in numeric else value)
+    return columns
 
 
 async def agent_totals(conn: asyncpg.Connection, agent_ids: Iterable[str]) -> dict[str, dict[str, Totals]]:
