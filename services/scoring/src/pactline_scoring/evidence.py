@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pactline_events import EscrowSettled, Outcome, PactAccepted, VerdictIssued
+from pactline_events import EscrowSettled, PactAccepted, VerdictIssued
 
 from .formula import ECONOMIC, MICRO, QUALITY_DIMENSIONS, FormulaParams
 
@@ -71,28 +71,33 @@ def verdict_evidence(event_id: str, occurred_at: datetime, verdict: VerdictIssue
     """
     passed_w = dict.fromkeys(QUALITY_DIMENSIONS, 0)
     failed_w = dict.fromkeys(QUALITY_DIMENSIONS, 0)
-    earns = verdict.outcome == Outcome.PASS
+    earns = verdict.outcome == "PASS"
     for result in verdict.clause_results:
-        if result.dimension not in passed_w or result.weight == 0:
+        dim, weight, outcome = result.dimension, result.weight, result.outcome
+        if dim not in passed_w or weight == 0:
             continue  # a dimension this formula version does not know feeds nothing
-        if result.outcome == Outcome.PASS:
+        if outcome == "PASS":
             if earns:
-                passed_w[result.dimension] += result.weight
-        elif result.outcome == Outcome.FAIL or result.dimension == RELIABILITY:
-            failed_w[result.dimension] += result.weight
+                passed_w[dim] += weight
+        elif outcome == "FAIL" or dim == RELIABILITY:
+            failed_w[dim] += weight
     if earns:
         passed_w[RELIABILITY] += params.outcome_weight
     else:
         failed_w[RELIABILITY] += params.outcome_weight
+    square = verdict.price * verdict.price
+    denominator = square + params.price_half * params.price_half
     contributions = []
     for dim in QUALITY_DIMENSIONS:
-        whole = passed_w[dim] + failed_w[dim]
+        wp, wf = passed_w[dim], failed_w[dim]
+        whole = (wp + wf) * denominator
         if whole == 0:
             continue
-        passed = escrow_weight(verdict.price, params, passed_w[dim], whole) if passed_w[dim] else 0
-        failed = escrow_weight(verdict.price, params, failed_w[dim], whole) if failed_w[dim] else 0
+        # escrow_weight(price, params, w, wp + wf), with the shared factors computed once
+        passed = (MICRO * square * wp) // whole
+        failed = (MICRO * square * wf) // whole
         if passed or failed:
-            contributions.append(Contribution(dim, passed=passed, failed=failed))
+            contributions.append(Contribution(dim, passed, failed))
     return Evidence(event_id, "verdict", verdict.acceptance_id, verdict.agent_id, occurred_at, tuple(contributions))
 
 

@@ -19,14 +19,7 @@ from pactline_events import Envelope, EscrowSettled, PactAccepted, VerdictIssued
 from pactline_events.types import format_timestamp
 
 from .evidence import AcceptanceFacts, Evidence, acceptance_facts, settlement_evidence, verdict_evidence
-from .formula import (
-    FORMULA_VERSION,
-    FormulaParams,
-    growth,
-    period_end_growth,
-    period_of,
-    seconds_since_epoch,
-)
+from .formula import FORMULA_VERSION, FormulaParams, growth, period_of, seconds_since_epoch
 from .scores import AgentScore, Counters, Totals, evaluate
 
 CellKey = tuple[str, str, int]  # (buyer_id, dimension, period)
@@ -53,14 +46,14 @@ class Cell:
 def capped(cell: Cell, period: int, params: FormulaParams) -> Totals:
     """A buyer's cell, scaled down (keeping its pass/fail ratio) to at most C units at the end
     of its period; erasures are clipped to B units the same way."""
-    end = period_end_growth(period, params.half_life_s)
+    end = params.half_life_s << (period + 1)  # period_end_growth, inlined: this runs per cell
     cap = params.buyer_cap_micro * end
-    weight = cell.passed + cell.failed
+    passed, failed = cell.passed, cell.failed
+    weight = passed + failed
     if weight > cap:
-        passed, failed = cell.passed * cap // weight, cell.failed * cap // weight
-    else:
-        passed, failed = cell.passed, cell.failed
-    return Totals(passed, failed, min(cell.burned, params.burn_cap_micro * end))
+        passed, failed = passed * cap // weight, failed * cap // weight
+    burn_cap = params.burn_cap_micro * end
+    return Totals(passed, failed, cell.burned if cell.burned <= burn_cap else burn_cap)
 
 
 @dataclass

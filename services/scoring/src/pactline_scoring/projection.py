@@ -286,8 +286,9 @@ async def _apply_to_agents(
         rows = [(agent, *d, last_times[agent]) for agent, d in counter_deltas.items() if agent in last_times]
         await conn.execute(
             """INSERT INTO agents AS a
-               SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::numeric[],
-                                    $6::numeric[], $7::timestamptz[])
+               SELECT a, v, s, n, r::numeric, f::numeric, t
+               FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                           $7::timestamptz[]) AS u(a, v, s, n, r, f, t)
                ON CONFLICT (agent_id) DO UPDATE SET
                  verdicts = a.verdicts + EXCLUDED.verdicts,
                  self_dealt_verdicts = a.self_dealt_verdicts + EXCLUDED.self_dealt_verdicts,
@@ -310,7 +311,7 @@ async def _apply_cells(
 ) -> None:
     keys = list(deltas)
     rows = await conn.fetch(
-        """SELECT c.agent_id, c.buyer_id, c.dimension, c.period, c.passed, c.failed, c.burned
+        """SELECT c.agent_id, c.buyer_id, c.dimension, c.period, c.passed::text, c.failed::text, c.burned::text
            FROM cells c JOIN unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS k(a, b, d, p)
              ON c.agent_id = k.a AND c.buyer_id = k.b AND c.dimension = k.d AND c.period = k.p
            FOR UPDATE OF c""",
@@ -319,7 +320,7 @@ async def _apply_cells(
         [k[2] for k in keys],
         [k[3] for k in keys],
     )
-    current = {(r[0], r[1], r[2], r[3]): Cell(_num(r[4]), _num(r[5]), _num(r[6])) for r in rows}
+    current = {(r[0], r[1], r[2], r[3]): Cell(int(r[4]), int(r[5]), int(r[6])) for r in rows}
     total_deltas: dict[tuple[str, str], list[int]] = {}
     new_cells = []
     for key, (dp, df, db) in deltas.items():
@@ -334,15 +335,17 @@ async def _apply_cells(
         new_cells.append((*key, after_cell.passed, after_cell.failed, after_cell.burned))
     await conn.execute(
         """INSERT INTO cells
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],
-                                $5::numeric[], $6::numeric[], $7::numeric[])
+           SELECT a, b, d, p, x::numeric, y::numeric, z::numeric
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+             AS t(a, b, d, p, x, y, z)
            ON CONFLICT (agent_id, buyer_id, dimension, period) DO UPDATE SET
              passed = EXCLUDED.passed, failed = EXCLUDED.failed, burned = EXCLUDED.burned""",
         *_columns(new_cells, 7, numeric=(4, 5, 6)),
     )
     await conn.execute(
         """INSERT INTO totals AS t
-           SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[])
+           SELECT a, d, x::numeric, y::numeric, z::numeric
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(a, d, x, y, z)
            ON CONFLICT (agent_id, dimension) DO UPDATE SET
              passed = t.passed + EXCLUDED.passed, failed = t.failed + EXCLUDED.failed,
              burned = t.burned + EXCLUDED.burned""",
@@ -351,11 +354,12 @@ async def _apply_cells(
 
 
 def _columns(rows: list[tuple], width: int, numeric: tuple[int, ...] = ()) -> list[list]:
-    """Rows to columns for an unnest() upsert; the ``numeric`` columns travel as Decimal."""
+    """Rows to columns for an unnest() upsert; ``numeric`` columns travel as decimal text (big
+    integers; text is cheaper to encode than Decimal and exact)."""
     columns: list[list] = [[] for _ in range(width)]
     for row in rows:
         for i, value in enumerate(row):
-            columns[i].append(Decimal(value) if i in numeric else value)
+            columns[i].append(str(value) if i in numeric else value)
     return columns
 
 
