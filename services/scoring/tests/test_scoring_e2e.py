@@ -180,3 +180,27 @@ async def test_audit_replay_agrees_counts_redeliveries_and_names_a_tampered_even
         original.stream_id in line and f"seq {original.stream_seq}" in line and "fork" in line
         for line in tampered.broken
     ), tampered.broken
+
+
+async def test_announcements_carry_the_cause_and_a_derived_id(oracle, world, kafka_topics):
+    from pactline_events import TrustScoreUpdated, decode, derived_event_id
+
+    prefix, run = world
+    log, good, _ = scenario(run)
+    await publish(kafka_topics, prefix, log.events)
+    await wait_for(oracle.caught_up, what="the projection folded every event")
+    rows = await oracle.service.pool.fetch(
+        "SELECT value FROM outbox WHERE event_type = 'TrustScoreUpdated' AND stream_id = $1 ORDER BY stream_seq",
+        f"trust-{good}",
+    )
+    assert rows
+    by_id = {e.event_id: e for e in log.events}
+    for row in rows:
+        event = decode(bytes(row["value"]))
+        assert isinstance(event.payload, TrustScoreUpdated)
+        cause = by_id[event.causation_id]
+        assert event.event_id == derived_event_id(cause.occurred_at, "scoring", cause.event_id, event.stream_id, 0)
+        assert event.payload.params_digest == FormulaParams().digest
+    last = decode(bytes(rows[-1]["value"])).payload
+    served = (await oracle.http.get(f"/v1/agents/{good}/score")).json()
+    assert (last.composite, last.tier) == (served["composite"], served["tier"])
