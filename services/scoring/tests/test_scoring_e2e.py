@@ -14,6 +14,7 @@ import pytest
 
 from pactline_events import Outcome, encode, topic_for
 from pactline_messaging import ensure_topics, idempotent_producer
+from pactline_scoring.__main__ import rebuild
 from pactline_scoring.app import SPEC
 from pactline_scoring.formula import FormulaParams
 from pactline_scoring.ledger import TrustLedger, snapshot_digest
@@ -42,6 +43,7 @@ class Oracle:
     service: object
     http: httpx.AsyncClient
     settings: ScoringSettings
+    schema: str
 
     async def caught_up(self) -> bool:
         return await self.service.projections["trust-scores"].lag() == 0
@@ -69,7 +71,7 @@ async def oracle(world, kafka_topics, database_url, db_schema) -> AsyncIterator[
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://oracle") as http:
-            yield Oracle(app.state.service, http, settings)
+            yield Oracle(app.state.service, http, settings, db_schema)
 
 
 def scenario(run: str) -> tuple[Log, str, str]:
@@ -125,7 +127,7 @@ async def test_scores_follow_the_formula_and_a_rebuild_reaches_the_same_digest(o
 
     runner = oracle.service.projections["trust-scores"]
     await runner.stop()
-    await runner.rebuild()
+    await rebuild(oracle.settings, schema=oracle.schema)  # what `pactline-scoring rebuild` does
     assert await oracle.service.pool.fetchval("SELECT count(*) FROM totals") == 0
     await runner.start()
     await wait_for(oracle.caught_up, what="the rebuild folded every event")
