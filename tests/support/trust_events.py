@@ -24,7 +24,7 @@ from pactline_events import (
 )
 from pactline_pacts import pact_hash, parse_pact
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pacts"
 PACT = parse_pact((EXAMPLES / "customer-support.yaml").read_bytes(), "application/yaml")
 PACT_HASH = pact_hash(PACT)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
