@@ -27,6 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pactline_events import (
     AcceptedEscrow,
     ClauseResult,
+    DimensionResult,
     EscrowSettled,
     PactAccepted,
     PendingEvent,
@@ -46,7 +47,7 @@ RESULTS = ROOT / ".local" / "bench"
 BOOTSTRAP = endpoints.kafka_bootstrap()
 DATABASE_URL = endpoints.database_url()
 VERDICTS_N = int(os.environ.get("PACTLINE_BENCH_SCORING_VERDICTS", "1000000"))
-PREFIX = f"bench.scoring-v1-{VERDICTS_N}."
+PREFIX = f"bench.scoring-v2-{VERDICTS_N}."  # v2: VerdictIssued v2 payloads
 AGENTS, BUYERS, SETTLE_EVERY = 200, 10, 50
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOPICS = tuple(
@@ -113,6 +114,12 @@ class VerdictTemplate:
             )
             for cid, dim, sev, w in CLAUSES
         )
+        passed = sum(r.weight for r in results if r.outcome == "PASS")
+        dimensions: dict[str, list[int]] = {}
+        for r in results:
+            entry = dimensions.setdefault(r.dimension, [0, 0, 0])
+            entry[0] += 1
+            entry[1 if r.outcome == "PASS" else 2] += r.weight
         payload = VerdictIssued(
             verdict_id="v-TASKID",
             task_id="TASKID",
@@ -122,8 +129,23 @@ class VerdictTemplate:
             pact_hash=pact_hash(PACT),
             outcome=outcome,
             clause_results=results,
-            weighted_score="0.9",
-            evidence_digest="e" * 64,
+            dimension_results=tuple(
+                DimensionResult(
+                    dimension=d,
+                    outcome="FAIL" if f else "PASS",
+                    clauses=n,
+                    passed_weight=p,
+                    failed_weight=f,
+                    inconclusive_weight=0,
+                )
+                for d, (n, p, f) in sorted(dimensions.items())
+            ),
+            passed_weight=passed,
+            evaluated_weight=100,
+            weighted_score="1" if passed == 100 else f"0.{passed:02d}",
+            evidence_digest="0x" + "e" * 64,
+            provenance="gateway",
+            jury_status="answered",
             evaluator_version="bench-1",
             escrow_mode="aggregate",
             price=777_777_777,

@@ -1,8 +1,9 @@
 """`make contracts`: make sure the escrow contracts are deployed on the local anvil.
 
-Idempotent: an existing deployment file whose contracts still have code on the chain is kept.
-Only for the local development chain (id 31337), where anvil's first well-known test account
-deploys; on any other chain use `pactline escrow deploy` with your own deployer key.
+Idempotent: an existing deployment file whose contracts still run the checked-in bytecode is
+kept; after a contract change (or a fresh anvil) they are deployed again. Only for the local
+development chain (id 31337), where anvil's first well-known test account deploys; on any other
+chain use `pactline escrow deploy` with your own deployer key.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sys
 
 from pactline_escrow import settings
+from pactline_escrow.artifacts import load_artifact
 from pactline_escrow.chain import account_from_key, connect
 from pactline_escrow.deploy import deploy
 from pactline_escrow.deployment import Deployment, DeploymentMissing
@@ -20,6 +22,17 @@ from pactline_messaging import endpoints
 LOCAL_CHAIN_ID = 31337
 # anvil's account 0 from its public test mnemonic: worthless anywhere but a local dev chain.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+async def _runs_current_code(w3, deployment: Deployment) -> bool:
+    for name, address in (
+        ("AgenticCommerce", deployment.agentic_commerce),
+        ("AggregateEscrow", deployment.aggregate_escrow),
+    ):
+        code = "0x" + bytes(await w3.eth.get_code(address)).hex()
+        if code != load_artifact(name).deployed_bytecode:
+            return False
+    return True
 
 
 async def ensure() -> int:
@@ -31,7 +44,7 @@ async def ensure() -> int:
             existing = Deployment.load(path)
         except DeploymentMissing:
             existing = None
-        if existing and existing.chain_id == chain_id and len(await w3.eth.get_code(existing.agentic_commerce)) > 0:
+        if existing and existing.chain_id == chain_id and await _runs_current_code(w3, existing):
             print(f"escrow contracts already deployed ({path})")
             deployment = existing
         elif chain_id != LOCAL_CHAIN_ID:

@@ -23,4 +23,14 @@ fi
 
 scripts/infra/kafka.sh install
 if [[ -z "${PACTLINE_DATABASE_URL:-}" ]]; then scripts/infra/postgres.sh install; fi
+
+# Debian's Chromium renders the demo's HTML report in its headless test (driven by the
+# playwright Python package with executable_path, never a downloaded browser).
+if ! command -v chromium >/dev/null; then
+  [[ $(id -u) -eq 0 ]] || die "chromium missing; install Debian's chromium package"
+  say "installing Chromium from Debian's packages (headless report test)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
 say "done"

@@ -14,6 +14,7 @@ from pactline_events import (
     GENESIS_HASH,
     AcceptedEscrow,
     ClauseResult,
+    DimensionResult,
     Envelope,
     EscrowSettled,
     EventPayload,
@@ -88,6 +89,23 @@ def verdict(
         ClauseResult(clause_id=cid, kind="rubric", severity=sev, weight=w, dimension=dim, outcome=outcomes[cid])
         for cid, dim, sev, w in CLAUSES
     )
+    by_dimension: dict[str, dict[str, int]] = {}
+    for r in results:
+        entry = by_dimension.setdefault(r.dimension, {"clauses": 0, "PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0})
+        entry["clauses"] += 1
+        entry[str(r.outcome)] += r.weight
+    dimension_results = tuple(
+        DimensionResult(
+            dimension=dim,
+            outcome="FAIL" if e["FAIL"] else "INCONCLUSIVE" if e["INCONCLUSIVE"] else "PASS",
+            clauses=e["clauses"],
+            passed_weight=e["PASS"],
+            failed_weight=e["FAIL"],
+            inconclusive_weight=e["INCONCLUSIVE"],
+        )
+        for dim, e in sorted(by_dimension.items())
+    )
+    passed = sum(r.weight for r in results if r.outcome == "PASS")
     return VerdictIssued(
         verdict_id=f"v-{task_id}",
         task_id=task_id,
@@ -97,8 +115,13 @@ def verdict(
         pact_hash=PACT_HASH,
         outcome=outcome,
         clause_results=results,
-        weighted_score="1.0",
-        evidence_digest=hashlib.sha256(task_id.encode()).hexdigest(),
+        dimension_results=dimension_results,
+        passed_weight=passed,
+        evaluated_weight=100,
+        weighted_score="1" if passed == 100 else f"0.{passed:02d}",
+        evidence_digest="0x" + hashlib.sha256(task_id.encode()).hexdigest(),
+        provenance="gateway",
+        jury_status="answered",
         evaluator_version="test-1",
         escrow_mode="per_task",
         price=price,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -15,10 +16,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from pactline_escrow import BuyerClient, Deployment, EvaluatorClient, JobStatus, ProviderClient
+from pactline_escrow.artifacts import load_artifact
 from pactline_escrow.chain import Signer, connect
 from pactline_escrow.deploy import deploy, deploy_contract
 from pactline_escrow.reader import EscrowReader
 
+# Test-only contracts (hostile tokens, the gas probe) are compiled here, not into the package.
+TEST_ARTIFACTS = Path(__file__).parent / "artifacts"
 ONE_USDC = 1_000_000
 HOUR = 3600
 EVIDENCE = b"\xee" * 32
@@ -58,7 +62,10 @@ class Chain:
         return await self.reader.balance_of(owner, token)
 
     async def deploy_token(self, contract_name: str) -> str:
-        return await deploy_contract(self.admin, contract_name)
+        return await deploy_contract(self.admin, contract_name, directory=TEST_ARTIFACTS)
+
+    def test_contract(self, contract_name: str, address: str):
+        return self.w3.eth.contract(address=address, abi=load_artifact(contract_name, TEST_ARTIFACTS).abi)
 
     async def job_in(self, status: JobStatus, budget: int = 5 * ONE_USDC) -> int:
         """A job driven through the lifecycle to `status`, expiring in one hour."""

@@ -1,13 +1,16 @@
-"""Tokens that misbehave: re-entering, fee-on-transfer, and no-bool-return (USDT-style)."""
+"""Tokens that misbehave: re-entering, fee-on-transfer, and no-bool-return (USDT-style).
+
+Blacklisting tokens (a refusing recipient) have their own file, test_blocked_recipients.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from pactline_escrow import EscrowReverted, JobStatus, PoolStatus
-from pactline_escrow.artifacts import load_artifact
 
 BUDGET = 5_000_000
+PRICE = 1_000
 HOUR = 3600
 EVIDENCE = b"\xee" * 32
 
@@ -30,13 +33,14 @@ async def pool_with_token(chain, token: str) -> bytes:
         b"\x01" * 32,
         b"\x02" * 32,
         BUDGET,
+        PRICE,
         token=token,
     )
     return opened.pool_id
 
 
 async def arm(chain, token: str, target: str, payload: bytes) -> None:
-    handle = chain.w3.eth.contract(address=token, abi=load_artifact("ReentrantToken").abi)
+    handle = chain.test_contract("ReentrantToken", token)
     await chain.admin.send(handle.functions.arm(target, payload))
 
 
@@ -51,45 +55,57 @@ async def test_reentry_during_fund_is_refused(chain):
     await arm(chain, token, commerce.address, calldata(commerce, "claimRefund", job_id))
     await chain.buyer.approve(token, commerce.address, BUDGET)
     with pytest.raises(EscrowReverted) as exc:
-        await chain.buyer.signer.send(commerce.functions.fund(job_id, BUDGET, b""))
+        await chain.buyer.signer.send(commerce.functions.fund(job_id, token, BUDGET, b""))
     assert exc.value.error == "ReentrancyGuardReentrantCall"
     assert (await chain.reader.get_job(job_id)).status is JobStatus.OPEN
 
 
-async def test_reentry_during_payout_is_refused(chain):
+async def test_reentry_during_payout_is_refused_and_the_payout_becomes_a_credit(chain):
     token = await chain.deploy_token("ReentrantToken")
     job_id = await job_with_token(chain, token)
-    await chain.buyer.fund(job_id, BUDGET)
+    await chain.buyer.fund(job_id, BUDGET, expected_token=token)
     await chain.provider.submit(job_id, b"\x01" * 32)
     commerce = chain.reader.commerce
     # the token tries to reject (refund) the job while complete() is paying it out
     payload = calldata(commerce, "reject", job_id, EVIDENCE, b"")
     await arm(chain, token, commerce.address, payload)
-    with pytest.raises(EscrowReverted) as exc:
-        await chain.evaluator.complete(job_id, EVIDENCE)
-    assert exc.value.error == "ReentrancyGuardReentrantCall"
-    assert (await chain.reader.get_job(job_id)).status is JobStatus.SUBMITTED
+    buyer_before = await chain.balance(chain.buyer.address, token)
+
+    await chain.evaluator.complete(job_id, EVIDENCE)
+
+    # the re-entrant reject was refused, which made the payout transfer fail: the job is
+    # Completed, nothing was refunded, and the budget waits as the provider's credit
+    assert (await chain.reader.get_job(job_id)).status is JobStatus.COMPLETED
+    assert await chain.balance(chain.buyer.address, token) == buyer_before
+    assert await chain.reader.job_credit(chain.provider.address, token) == BUDGET
     assert await chain.balance(commerce.address, token) == BUDGET
+    # the failed transfer rolled back the token's own disarming: disarm it, then the credit pays
+    await arm(chain, token, "0x0000000000000000000000000000000000000000", b"")
+    await chain.provider.withdraw_job_credit(token)
+    assert await chain.balance(chain.provider.address, token) == BUDGET
 
 
-async def test_reentry_during_batch_settlement_is_refused(chain):
+async def test_reentry_during_withdrawal_is_refused(chain):
     token = await chain.deploy_token("ReentrantToken")
     pool_id = await pool_with_token(chain, token)
+    await chain.evaluator.settle_amounts(pool_id, 1, 2, PRICE, PRICE, b"\x03" * 32)
     aggregate = chain.reader.aggregate
-    payload = calldata(aggregate, "settleBatch", pool_id, 2, 1, 0, b"\x03" * 32)
+    # while paying the provider, the token tries to pay it again
+    payload = calldata(aggregate, "withdraw", pool_id, chain.provider.address)
     await arm(chain, token, aggregate.address, payload)
     with pytest.raises(EscrowReverted) as exc:
-        await chain.evaluator.settle_amounts(pool_id, 1, 1_000, 0, b"\x03" * 32)
+        await chain.provider.withdraw_pool_credit(pool_id)
     assert exc.value.error == "ReentrancyGuardReentrantCall"
     pool = await chain.reader.get_pool(pool_id)
-    assert (pool.remaining, pool.last_batch_seq) == (BUDGET, 0)
+    assert (pool.provider_owed, pool.buyer_owed) == (PRICE, PRICE)
+    assert await chain.balance(aggregate.address, token) == BUDGET
 
 
 async def test_fee_on_transfer_token_cannot_fund_a_job(chain):
     token = await chain.deploy_token("FeeOnTransferToken")
     job_id = await job_with_token(chain, token)
     with pytest.raises(EscrowReverted) as exc:
-        await chain.buyer.fund(job_id, BUDGET)
+        await chain.buyer.fund(job_id, BUDGET, expected_token=token)
     assert exc.value.error == "AgenticCommerceTransferAmountMismatch"
     assert exc.value.error_args == (BUDGET, BUDGET - BUDGET // 100)
     assert (await chain.reader.get_job(job_id)).status is JobStatus.OPEN
@@ -106,7 +122,7 @@ async def test_fee_on_transfer_token_cannot_open_a_pool(chain):
 async def test_no_return_token_runs_the_whole_job_flow(chain):
     token = await chain.deploy_token("NoReturnToken")
     job_id = await job_with_token(chain, token)
-    await chain.buyer.fund(job_id, BUDGET)
+    await chain.buyer.fund(job_id, BUDGET, expected_token=token)
     assert await chain.balance(chain.reader.commerce.address, token) == BUDGET
     await chain.provider.submit(job_id, b"\x01" * 32)
     await chain.evaluator.complete(job_id, EVIDENCE)
@@ -117,9 +133,10 @@ async def test_no_return_token_runs_the_whole_job_flow(chain):
 async def test_no_return_token_runs_the_pool_flow(chain):
     token = await chain.deploy_token("NoReturnToken")
     pool_id = await pool_with_token(chain, token)
-    await chain.evaluator.settle_amounts(pool_id, 1, 1_000, 2_000, b"\x03" * 32)
-    assert await chain.balance(chain.provider.address, token) == 1_000
+    await chain.evaluator.settle_amounts(pool_id, 1, 3, PRICE, 2 * PRICE, b"\x03" * 32)
+    await chain.provider.withdraw_pool_credit(pool_id)
+    assert await chain.balance(chain.provider.address, token) == PRICE
     await chain.advance(HOUR)
     await chain.buyer.reclaim(pool_id)
-    assert await chain.balance(chain.buyer.address, token) == 10 * BUDGET - 1_000
+    assert await chain.balance(chain.buyer.address, token) == 10 * BUDGET - PRICE
     assert (await chain.reader.get_pool(pool_id)).status is PoolStatus.CLOSED

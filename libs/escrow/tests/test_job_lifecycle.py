@@ -105,7 +105,9 @@ async def test_fund_refuses_zero_budget_and_non_client(chain):
     ("evaluator", "delay", "hook", "error"),
     [
         (ZERO, HOUR, ZERO, "AgenticCommerceInvalidEvaluator"),
-        ("evaluator", 4 * 60, ZERO, "AgenticCommerceExpiryTooSoon"),
+        ("evaluator", 4 * 60, ZERO, "AgenticCommerceInvalidExpiry"),
+        ("evaluator", 366 * 24 * HOUR, ZERO, "AgenticCommerceInvalidExpiry"),
+        ("evaluator", 2**48 * 2, ZERO, "AgenticCommerceInvalidExpiry"),
         ("evaluator", HOUR, "0x000000000000000000000000000000000000dEaD", "AgenticCommerceHooksUnsupported"),
     ],
 )
@@ -117,6 +119,36 @@ async def test_create_job_validation(chain, evaluator, delay, hook, error):
     with pytest.raises(EscrowReverted) as exc:
         await chain.buyer.signer.send(fn)
     assert exc.value.error == error
+
+
+async def test_expiry_may_be_a_year_away_but_not_more(chain):
+    now = await chain.now()
+    await chain.buyer.create_job(chain.provider.address, chain.evaluator.address, now + 364 * 24 * HOUR, "long")
+    with pytest.raises(EscrowReverted) as exc:
+        await chain.buyer.create_job(chain.provider.address, chain.evaluator.address, now + 400 * 24 * HOUR, "x")
+    expired_at, earliest, latest = exc.value.error_args
+    assert expired_at > latest
+    assert latest - earliest == 365 * 24 * HOUR - 5 * 60
+
+
+@pytest.mark.parametrize("provider", ["buyer", "evaluator"])
+async def test_provider_may_not_be_the_client_or_the_evaluator(chain, provider):
+    address = getattr(chain, provider).address
+    with pytest.raises(EscrowReverted) as exc:
+        await chain.buyer.create_job(address, chain.evaluator.address, await chain.now() + HOUR, "self-dealing")
+    assert exc.value.error == "AgenticCommerceRoleConflict"
+    created = await chain.buyer.create_job(None, chain.evaluator.address, await chain.now() + HOUR, "open call")
+    with pytest.raises(EscrowReverted) as exc:
+        await chain.buyer.set_provider(created.job_id, address)
+    assert exc.value.error == "AgenticCommerceRoleConflict"
+    assert (await chain.reader.get_job(created.job_id)).provider == ZERO
+
+
+async def test_budget_above_96_bits_is_refused(chain):
+    job_id = await chain.job_in(JobStatus.OPEN)
+    with pytest.raises(EscrowReverted) as exc:
+        await chain.provider.set_budget(job_id, 2**96)
+    assert exc.value.error == "AgenticCommerceBudgetTooLarge"
 
 
 async def test_unknown_job_is_reported_as_not_found(chain):
@@ -206,7 +238,7 @@ async def test_wrong_caller_is_unauthorized(chain, operation, status, who):
         _complete: fns.complete(job_id, EVIDENCE, b""),
         _evaluator_reject: fns.reject(job_id, EVIDENCE, b""),
         _client_reject: fns.reject(job_id, EVIDENCE, b""),
-        _fund: fns.fund(job_id, BUDGET, b""),
+        _fund: fns.fund(job_id, chain.deployment.usdc, BUDGET, b""),
     }
     caller = getattr(chain, who)
     with pytest.raises(EscrowReverted) as exc:

@@ -303,3 +303,13 @@ async def test_authentication_comes_before_parsing_and_bodies_are_bounded(regist
     )
     assert huge.status_code == 413
     assert huge.json()["error"]["code"] == "request_too_large"
+
+
+@pytest.mark.parametrize(
+    "query", ["/v1/agents?operator_id=%00", "/v1/pacts?agent_id=a%00b", "/v1/acceptances?pact_id=%F0%9F%98%80"]
+)
+async def test_id_filters_outside_the_identifier_pattern_are_a_422_not_a_server_error(registry, query):
+    _, key = await registry.principal("auditor")
+    response = await registry.client.get(query, headers=auth(key))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["in"] == "query"

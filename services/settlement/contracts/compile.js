@@ -2,8 +2,10 @@
 // node_modules, and writes one JSON artifact (abi + bytecode) per contract. Settings are fixed
 // so the output is byte-for-byte reproducible; libs/escrow's tests recompile and compare.
 //
-// Usage: node services/settlement/contracts/compile.js [--out DIR]
-// Default DIR: libs/escrow/src/pactline_escrow/artifacts (shipped as package data).
+// Usage: node services/settlement/contracts/compile.js [--out DIR] [--test-out DIR]
+// src/ contracts go to --out (default libs/escrow/src/pactline_escrow/artifacts, shipped as
+// package data); test/ contracts (hostile tokens, the gas probe) go to --test-out (default
+// libs/escrow/tests/artifacts), so the installed package never carries them.
 "use strict";
 
 const fs = require("fs");
@@ -13,15 +15,15 @@ const HERE = __dirname;
 const ROOT = path.resolve(HERE, "../../..");
 const solc = require(path.join(ROOT, "node_modules/solc"));
 
-const SOURCES = [
-  "src/AgenticCommerce.sol",
-  "src/AggregateEscrow.sol",
-  "src/MockUSDC.sol",
+const SHIPPED = ["src/AgenticCommerce.sol", "src/AggregateEscrow.sol", "src/MockUSDC.sol"];
+const TEST_ONLY = [
   "test/ReentrantToken.sol",
   "test/FeeOnTransferToken.sol",
   "test/NoReturnToken.sol",
+  "test/BlacklistToken.sol",
   "test/GasProbe.sol",
 ];
+const SOURCES = [...SHIPPED, ...TEST_ONLY];
 
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
@@ -29,10 +31,10 @@ const SETTINGS = {
   outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 };
 
-function parseOut(argv) {
-  const i = argv.indexOf("--out");
+function option(argv, flag, fallback) {
+  const i = argv.indexOf(flag);
   if (i >= 0 && argv[i + 1]) return path.resolve(argv[i + 1]);
-  return path.join(ROOT, "libs/escrow/src/pactline_escrow/artifacts");
+  return path.join(ROOT, fallback);
 }
 
 function findImport(importPath) {
@@ -46,7 +48,10 @@ function findImport(importPath) {
 }
 
 function main() {
-  const outDir = parseOut(process.argv);
+  const outDirs = {
+    shipped: option(process.argv, "--out", "libs/escrow/src/pactline_escrow/artifacts"),
+    test: option(process.argv, "--test-out", "libs/escrow/tests/artifacts"),
+  };
   const sources = {};
   for (const name of SOURCES) {
     sources[name] = { content: fs.readFileSync(path.join(HERE, name), "utf8") };
@@ -57,8 +62,9 @@ function main() {
   for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
   if (errors.length) process.exit(1);
 
-  fs.mkdirSync(outDir, { recursive: true });
+  for (const dir of Object.values(outDirs)) fs.mkdirSync(dir, { recursive: true });
   for (const name of SOURCES) {
+    const outDir = SHIPPED.includes(name) ? outDirs.shipped : outDirs.test;
     for (const [contractName, c] of Object.entries(output.contracts[name])) {
       const artifact = {
         contractName,
@@ -72,7 +78,7 @@ function main() {
       fs.writeFileSync(path.join(outDir, `${contractName}.json`), JSON.stringify(artifact, null, 2) + "\n");
     }
   }
-  process.stdout.write(`wrote ${outDir}\n`);
+  process.stdout.write(`wrote ${outDirs.shipped} and ${outDirs.test}\n`);
 }
 
 main();

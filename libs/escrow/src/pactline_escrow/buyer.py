@@ -42,11 +42,13 @@ class BuyerClient(RoleClient):
         fn = self.reader.commerce.functions.setBudget(job_id, token, amount, b"")
         return await self.signer.send(fn)
 
-    async def fund(self, job_id: int, expected_budget: int) -> TxResult:
-        """Approve (if needed) and fund; `expected_budget` guards against a raised budget."""
-        job = await self.reader.get_job(job_id)
-        await self._ensure_allowance(job.token, self.reader.commerce.address, expected_budget)
-        return await self.signer.send(self.reader.commerce.functions.fund(job_id, expected_budget, b""))
+    async def fund(self, job_id: int, expected_budget: int, expected_token: str | None = None) -> TxResult:
+        """Fund with what the buyer agreed to: `expected_budget` of `expected_token` (default the
+        deployment's USDC). Only that token is approved, never whatever the job names now, and
+        the contract refuses to fund if the job's token or budget differ."""
+        token = self.reader.w3.to_checksum_address(expected_token or self.reader.deployment.usdc)
+        await self._ensure_allowance(token, self.reader.commerce.address, expected_budget)
+        return await self.signer.send(self.reader.commerce.functions.fund(job_id, token, expected_budget, b""))
 
     async def reject(self, job_id: int, reason: bytes) -> TxResult:
         """Withdraw an Open (unfunded) job."""
@@ -60,12 +62,13 @@ class BuyerClient(RoleClient):
         pact_hash: bytes,
         acceptance_id: bytes,
         amount: int,
+        price_per_task: int,
         token: str | None = None,
     ) -> OpenedPool:
         token = token or self.reader.deployment.usdc
         await self._ensure_allowance(token, self.reader.aggregate.address, amount)
         fn = self.reader.aggregate.functions.openPool(
-            token, provider, evaluator, expired_at, pact_hash, acceptance_id, amount
+            token, provider, evaluator, expired_at, pact_hash, acceptance_id, amount, price_per_task
         )
         tx, receipt = await self.signer.transact(fn)
         (event,) = self.reader.aggregate.events.PoolOpened().process_receipt(receipt, errors=DISCARD)

@@ -12,17 +12,21 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.contract.async_contract import AsyncContractFunction
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import TxReceipt
 
-from pactline_escrow.errors import EscrowReverted, decode_revert
+from pactline_escrow.errors import UNKNOWN, ChainMismatch, EscrowReverted, decode_revert
 from pactline_escrow.models import TxResult
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+# Development chains (anvil / hardhat, ganache); the only ones where a mintable mock token may exist.
+LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
 
 def connect(rpc_url: str = DEFAULT_RPC_URL) -> AsyncWeb3:
-    return AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    # web3's request validation asks for the chain id before every call; one answer per
+    # connection is enough (and the escrow clients compare it with the deployment's).
+    return AsyncWeb3(AsyncHTTPProvider(rpc_url, cache_allowed_requests=True, cacheable_requests={"eth_chainId"}))
 
 
 def account_from_key(private_key: str) -> LocalAccount:
@@ -30,15 +34,26 @@ def account_from_key(private_key: str) -> LocalAccount:
 
 
 class Signer:
-    """Sends contract calls as one account; reverts surface as `EscrowReverted`."""
+    """Sends contract calls as one account; reverts surface as `EscrowReverted`.
 
-    def __init__(self, w3: AsyncWeb3, account: LocalAccount) -> None:
+    With `chain_id` set (the deployment's), every transaction first checks that the RPC serves
+    that chain and raises `ChainMismatch` before signing anything otherwise.
+    """
+
+    def __init__(self, w3: AsyncWeb3, account: LocalAccount, chain_id: int | None = None) -> None:
         self.w3 = w3
         self.account = account
+        self.chain_id = chain_id
 
     @property
     def address(self) -> str:
         return self.account.address
+
+    async def checked_chain_id(self) -> int:
+        actual = await self.w3.eth.chain_id
+        if self.chain_id is not None and actual != self.chain_id:
+            raise ChainMismatch(self.chain_id, actual)
+        return actual
 
     async def send(self, fn: AsyncContractFunction) -> TxResult:
         result, _ = await self.transact(fn)
@@ -46,6 +61,7 @@ class Signer:
 
     async def transact(self, fn: AsyncContractFunction) -> tuple[TxResult, TxReceipt]:
         """Send `fn` and return the result together with the raw receipt (for its logs)."""
+        chain_id = await self.checked_chain_id()
         params: dict[str, Any] = {"from": self.account.address}
         try:
             # Estimating first surfaces the custom error before anything is broadcast.
@@ -55,7 +71,7 @@ class Signer:
         params |= {
             "gas": gas + gas // 5,
             "nonce": await self.w3.eth.get_transaction_count(self.account.address, "pending"),
-            "chainId": await self.w3.eth.chain_id,
+            "chainId": chain_id,
         }
         tx = await fn.build_transaction(params)
         return await self._send_raw(tx)
@@ -66,7 +82,7 @@ class Signer:
             {
                 "from": self.account.address,
                 "nonce": await self.w3.eth.get_transaction_count(self.account.address, "pending"),
-                "chainId": await self.w3.eth.chain_id,
+                "chainId": await self.checked_chain_id(),
             }
         )
         result, receipt = await self._send_raw(tx)
@@ -76,11 +92,25 @@ class Signer:
         signed = self.account.sign_transaction(tx)
         tx_hash = await self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash)
-        if receipt["status"] != 1:
-            raise EscrowReverted("Unknown", (), "0x")
         result = TxResult(
             tx_hash="0x" + bytes(tx_hash).hex(),
             block_number=receipt["blockNumber"],
             gas_used=receipt["gasUsed"],
         )
+        if receipt["status"] != 1:
+            # The state changed between estimate and mining (a front-run, an expiry): the gas is
+            # spent and the hash is the caller's evidence, so it travels with the error.
+            reason = await self._replay(tx, receipt["blockNumber"])
+            raise reason.mined(result.tx_hash, result.block_number)
         return result, receipt
+
+    async def _replay(self, tx: Any, block_number: int) -> EscrowReverted:
+        """Best effort: re-run the call on the state after its block to name the revert."""
+        call = {key: tx[key] for key in ("from", "to", "data", "value", "gas") if key in tx}
+        try:
+            await self.w3.eth.call(call, block_identifier=block_number)
+        except ContractLogicError as exc:
+            return decode_revert(exc.data)
+        except Web3Exception:
+            pass
+        return EscrowReverted(UNKNOWN, (), "0x")

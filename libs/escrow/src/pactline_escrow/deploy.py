@@ -8,19 +8,30 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 from pactline_escrow import settings
-from pactline_escrow.artifacts import load_artifact
-from pactline_escrow.chain import Signer, account_from_key, connect
+from pactline_escrow.artifacts import ARTIFACTS_DIR, load_artifact
+from pactline_escrow.chain import LOCAL_CHAIN_IDS, Signer, account_from_key, connect
 from pactline_escrow.deployment import Deployment
+from pactline_escrow.errors import MockTokenRefused
+
+# Contracts anyone can mint from: never deployed where real money lives.
+MINTABLE_MOCKS = frozenset({"MockUSDC"})
 
 
-async def deploy_contract(signer: Signer, contract_name: str, *args: object) -> str:
-    artifact = load_artifact(contract_name)
+async def deploy_contract(signer: Signer, contract_name: str, *args: object, directory: Path = ARTIFACTS_DIR) -> str:
+    """Deploy one compiled contract; a mintable mock is refused (`MockTokenRefused`) unless the
+    chain is a local development chain."""
+    if contract_name in MINTABLE_MOCKS:
+        chain_id = await signer.w3.eth.chain_id
+        if chain_id not in LOCAL_CHAIN_IDS:
+            raise MockTokenRefused(chain_id)
+    artifact = load_artifact(contract_name, directory)
     address, _ = await signer.deploy(list(artifact.abi), artifact.bytecode, *args)
     return address
 
 
 async def deploy(w3: AsyncWeb3, deployer: LocalAccount, usdc: str | None = None) -> Deployment:
-    """Deploy AgenticCommerce and AggregateEscrow; `usdc=None` deploys a MockUSDC too."""
+    """Deploy AgenticCommerce and AggregateEscrow; `usdc=None` deploys a MockUSDC too, on a
+    local chain only."""
     signer = Signer(w3, deployer)
     token = usdc or await deploy_contract(signer, "MockUSDC")
     return Deployment(

@@ -18,12 +18,23 @@ class EvaluatorClient(RoleClient):
         fn = self.reader.commerce.functions.reject(job_id, evidence_digest, b"")
         return await self.signer.send(fn)
 
-    async def settle_batch(self, pool_id: bytes, batch_seq: int, batch: VerdictBatch) -> TxResult:
-        return await self.settle_amounts(pool_id, batch_seq, batch.released, batch.refunded, batch.root)
+    async def settle_batch(self, batch: VerdictBatch) -> TxResult:
+        """Settle a batch built for its pool and number (the leaves bind both)."""
+        return await self.settle_amounts(
+            batch.pool_id, batch.batch_seq, batch.task_count, batch.released, batch.refunded, batch.root
+        )
 
     async def settle_amounts(
-        self, pool_id: bytes, batch_seq: int, released: int, refunded: int, verdict_root: bytes
+        self,
+        pool_id: bytes,
+        batch_seq: int,
+        task_count: int,
+        released: int,
+        refunded: int,
+        verdict_root: bytes,
     ) -> TxResult:
         """Raw settleBatch, for callers that already netted the batch."""
-        fn = self.reader.aggregate.functions.settleBatch(pool_id, batch_seq, released, refunded, verdict_root)
+        fn = self.reader.aggregate.functions.settleBatch(
+            pool_id, batch_seq, task_count, released, refunded, verdict_root
+        )
         return await self.signer.send(fn)

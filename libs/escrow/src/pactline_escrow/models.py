@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobStatus(IntEnum):
@@ -41,6 +41,9 @@ class Job(BaseModel):
 
 
 class Pool(BaseModel):
+    """An aggregate pool. `remaining` is still escrowed; the `*_owed` amounts were settled (or
+    reclaimed) and wait for their party's withdrawal."""
+
     model_config = ConfigDict(frozen=True)
 
     pool_id: bytes
@@ -48,10 +51,44 @@ class Pool(BaseModel):
     provider: str
     evaluator: str
     token: str
-    remaining: int
     expired_at: int
-    last_batch_seq: int
     status: PoolStatus
+    price_per_task: int
+    funded: int
+    released: int
+    refunded: int
+    remaining: int
+    provider_owed: int
+    buyer_owed: int
+    last_batch_seq: int
+    batch_chain: bytes
+
+
+class BatchRecord(BaseModel):
+    """What one settled batch adds to its pool's batch chain (AggregateEscrow.BatchRecord)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_count: int = Field(ge=1, lt=2**32)
+    released: int = Field(ge=0)
+    refunded: int = Field(ge=0)
+    verdict_root: bytes
+
+    def as_tuple(self) -> tuple[int, int, int, bytes]:
+        return (self.task_count, self.released, self.refunded, self.verdict_root)
+
+
+class SettledBatch(BaseModel):
+    """A BatchSettled event: the batch's record and the chain head after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pool_id: bytes
+    batch_seq: int
+    record: BatchRecord
+    chain: bytes
+    tx_hash: str
+    block_number: int
 
 
 class TxResult(BaseModel):

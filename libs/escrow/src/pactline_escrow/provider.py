@@ -13,5 +13,6 @@ class ProviderClient(RoleClient):
         return await self.signer.send(fn)
 
     async def submit(self, job_id: int, deliverable: bytes) -> TxResult:
+        """`deliverable` commits to the work: for Pactline, the task's output digest."""
         fn = self.reader.commerce.functions.submit(job_id, deliverable, b"")
         return await self.signer.send(fn)

@@ -21,7 +21,7 @@ from .registry_events import (
 from .scoring_events import DimensionScore, TrustScoreUpdated
 from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
 from .types import EscrowMode, ModelFamily, Outcome
-from .verdict_events import ClauseResult, VerdictIssued
+from .verdict_events import ClauseResult, DimensionResult, SamplingRecord, VerdictIssued
 
 __all__ = [
     "ALL_TOPICS",
@@ -35,6 +35,7 @@ __all__ = [
     "ChainBroken",
     "ChainVerifier",
     "ClauseResult",
+    "DimensionResult",
     "DimensionScore",
     "Envelope",
     "EscrowFunded",
@@ -55,6 +56,7 @@ __all__ = [
     "PendingEvent",
     "RubricItem",
     "RubricResult",
+    "SamplingRecord",
     "StreamHead",
     "TaskCompleted",
     "ToolCall",

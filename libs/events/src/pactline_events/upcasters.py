@@ -38,6 +38,42 @@ def agent_registered_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
+    """v1 had no measured values, dimensions, weights, provenance or Merkle evidence root.
+
+    Everything new that v1 data determines is computed from its clause results (every v1
+    clause was evaluated); what it does not determine takes the value that claims least: no
+    output digest, ``buyer_only`` provenance, and the old SHA-256 evidence digest marked
+    ``sha256-v1`` so no one checks a clause proof against it.
+    """
+    lifted = dict(payload)
+    clauses = [{**clause, "measured": None, "evaluated": True} for clause in payload.get("clause_results", ())]
+    lifted["clause_results"] = clauses
+    dimensions: dict[str, dict[str, Any]] = {}
+    weight_field = {"PASS": "passed_weight", "FAIL": "failed_weight", "INCONCLUSIVE": "inconclusive_weight"}
+    for clause in clauses:
+        entry = dimensions.setdefault(
+            clause["dimension"],
+            {"dimension": clause["dimension"], "clauses": 0, **dict.fromkeys(weight_field.values(), 0)},
+        )
+        entry["clauses"] += 1
+        entry[weight_field[clause["outcome"]]] += clause["weight"]
+    for entry in dimensions.values():
+        entry["outcome"] = (
+            "FAIL" if entry["failed_weight"] else "INCONCLUSIVE" if entry["inconclusive_weight"] else "PASS"
+        )
+    lifted["dimension_results"] = [dimensions[name] for name in sorted(dimensions)]
+    lifted["passed_weight"] = sum(c["weight"] for c in clauses if c["outcome"] == "PASS")
+    lifted["evaluated_weight"] = sum(c["weight"] for c in clauses)
+    lifted["evidence_digest"] = "0x" + str(payload.get("evidence_digest", ""))
+    lifted["evidence_scheme"] = "sha256-v1"
+    lifted["output_digest"] = None
+    lifted["provenance"] = "buyer_only"
+    lifted["jury_status"] = "answered" if payload.get("panel_version") else "not_needed"
+    lifted["sampling"] = None
+    return lifted
+
+
 def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
     """v2 adds confidence, tier, params_digest and each dimension's lower_bound; v1 never
     carried them, so they are null rather than invented."""
@@ -52,6 +88,7 @@ def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
     ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,
+    ("VerdictIssued", 1): verdict_issued_v1_to_v2,
 }
 
 

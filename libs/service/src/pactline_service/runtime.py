@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,8 @@ class ServiceSpec:
     setup: Callable[[Service], Awaitable[None]] | None = None
     routers: Sequence[APIRouter] = ()
     description: str = ""
+    openapi_schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    """Extra components/schemas for bodies a route declares by hand (``openapi_extra``)."""
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -102,7 +104,26 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
     app.include_router(probe_router)
     for router in spec.routers:
         app.include_router(router)
+    if spec.openapi_schemas:
+        _add_openapi_schemas(app, spec.openapi_schemas)
     return app
+
+
+def _add_openapi_schemas(app: FastAPI, schemas: Mapping[str, dict[str, Any]]) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in schemas.items():
+                if name in components:
+                    raise ValueError(f"OpenAPI component {name!r} is defined twice")
+                components[name] = schema
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @contextlib.asynccontextmanager

@@ -1,19 +1,47 @@
-"""The evaluator service: its runtime spec (name, schema, port, consumers, routes)."""
+"""The evaluator service: its runtime spec (name, schema, port, handlers, sweeper, routes)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from pactline_service import ServiceSpec, build_app
+from pactline_service import Service, ServiceSpec, build_app
 
+from .api import router
+from .handlers import handlers
 from .settings import EvaluatorSettings
+from .sweeper import DeadlineSweeper, DeliberationsLag
+
+
+async def _setup(service: Service) -> None:
+    settings = service.settings
+    assert isinstance(settings, EvaluatorSettings)
+    service.background.append(
+        DeadlineSweeper(
+            service.pool,
+            service.name,
+            settings.policy(),
+            # The runtime's consumer group is the service's name.
+            DeliberationsLag(settings.kafka_bootstrap, service.name),
+            grace=timedelta(seconds=settings.evaluator_sweep_grace_s),
+            interval_s=settings.evaluator_sweep_interval_s,
+        )
+    )
+
 
 SPEC = ServiceSpec(
     name="evaluator",
     schema="evaluator",
     settings=EvaluatorSettings,
     port=8102,
-    description="Evaluates each completed task against its pact: deterministic checks plus the jury's rubric results.",
+    migrations=Path(__file__).parent / "migrations",
+    handlers=handlers,
+    setup=_setup,
+    routers=(router,),
+    description="Evaluates each completed task against its pact: deterministic checks plus the jury's rubric "
+    "results. GET /v1/verdicts/{task_id} shows a verdict to the task's buyer and the agent's operator.",
 )
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from pactline_service import Service, ServiceSpec, build_app
 
 from .api import ROUTERS
+from .api.pact_schema import pact_components
 from .settings import RegistrySettings
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     setup=_setup,
     routers=ROUTERS,
+    openapi_schemas=pact_components(),
     description="Agents, behavioral pacts, acceptances with escrow terms, and task intake. "
     "Every write needs an API key (Authorization: Bearer ...); see docs/pacts.md, 'Using the registry API'.",
 )

@@ -67,15 +67,16 @@ def verdict_evidence(event_id: str, occurred_at: datetime, verdict: VerdictIssue
 
     Per dimension, the verdict's weight p^2/(p^2+P^2) is split between passes and failures in
     the ratio of the clause weights. INCONCLUSIVE clauses are left out, except in reliability,
-    where they count as failures next to the outcome itself (weight ``outcome_weight``).
+    where they count as failures next to the outcome itself (weight ``outcome_weight``); so are
+    clauses the evaluator's sampling did not evaluate (``evaluated`` false).
     """
     passed_w = dict.fromkeys(QUALITY_DIMENSIONS, 0)
     failed_w = dict.fromkeys(QUALITY_DIMENSIONS, 0)
     earns = verdict.outcome == "PASS"
     for result in verdict.clause_results:
         dim, weight, outcome = result.dimension, result.weight, result.outcome
-        if dim not in passed_w or weight == 0:
-            continue  # a dimension this formula version does not know feeds nothing
+        if dim not in passed_w or weight == 0 or not result.evaluated:
+            continue  # an unknown dimension, or a clause sampling left out, feeds nothing
         if outcome == "PASS":
             if earns:
                 passed_w[dim] += weight

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from pactline_events import ToolCall, utc_now
 
@@ -13,7 +13,7 @@ from .. import domain, store
 from ..domain import AlreadyDone, Caller, EscrowRequest, Role, TaskRequest
 from ..errors import Conflict, Forbidden, NotFound
 from .auth import authenticate, reader
-from .edge import PageParams, emit, new_id, pool
+from .edge import PageParams, emit, id_filter, new_id, pool
 from .models import (
     ERROR_RESPONSES,
     AcceptanceCreate,
@@ -94,8 +94,8 @@ async def accept(body: AcceptanceCreate, request: Request, caller: Caller = Depe
 @router.get("/acceptances", response_model=Page[AcceptanceOut], summary="List the acceptances you may see")
 async def list_acceptances(
     request: Request,
-    pact_id: str | None = Query(None, max_length=128),
-    agent_id: str | None = Query(None, max_length=128),
+    pact_id: str | None = id_filter("Only acceptances of this pact"),
+    agent_id: str | None = id_filter("Only acceptances of this agent's pacts"),
     page: PageParams = Depends(),
     caller: Caller = Depends(reader),
 ) -> Page:

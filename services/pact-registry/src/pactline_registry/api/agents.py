@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from pactline_events import utc_now
 from pactline_pacts import PactInvalid, parse_pact
@@ -15,7 +15,7 @@ from .. import domain, store
 from ..domain import Agent, AlreadyDone, Caller, Scope, require_scope
 from ..errors import Conflict, Invalid, NotFound, TooLarge
 from .auth import authenticate, reader
-from .edge import PageParams, emit, new_id, pool
+from .edge import PageParams, emit, id_filter, new_id, pool
 from .models import ERROR_RESPONSES, AgentCreate, AgentOut, PactOut, PactVersionOut, Page
 from .route_class import RegistryRoute
 
@@ -31,8 +31,8 @@ _PACT_BODY = {
     "required": True,
     "description": f"A pact document (docs/pacts.md), JSON or YAML, at most {pact_limits.MAX_DOCUMENT_BYTES} bytes",
     "content": {
-        "application/json": {"schema": {"type": "object"}},
-        "application/yaml": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/PactDocument"}},
+        "application/yaml": {"schema": {"type": "string", "description": "The same document as YAML"}},
     },
 }
 
@@ -51,7 +51,7 @@ async def register_agent(body: AgentCreate, request: Request, caller: Caller = D
 @router.get("/agents", response_model=Page[AgentOut], summary="List agents")
 async def list_agents(
     request: Request,
-    operator_id: str | None = Query(None, max_length=128),
+    operator_id: str | None = id_filter("Only this operator's agents"),
     page: PageParams = Depends(),
     caller: Caller = Depends(reader),
 ) -> Page:
@@ -138,7 +138,7 @@ def _version_out(row) -> PactVersionOut:
 @router.get("/pacts", response_model=Page[PactOut], summary="List pacts")
 async def list_pacts(
     request: Request,
-    agent_id: str | None = Query(None, max_length=128),
+    agent_id: str | None = id_filter("Only this agent's pacts"),
     page: PageParams = Depends(),
     caller: Caller = Depends(reader),
 ) -> Page:

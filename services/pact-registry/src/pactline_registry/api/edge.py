@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from fastapi import Query, Request
@@ -27,6 +28,15 @@ def pool(request: Request) -> asyncpg.Pool:
 async def emit(conn: asyncpg.Connection, stream_id: str, payload: EventPayload, now: datetime) -> Envelope:
     """The command's event into the outbox, correlated with the HTTP request."""
     return await outbox.emit(conn, PRODUCER, stream_id, payload, occurred_at=now)
+
+
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+
+
+def id_filter(description: str) -> Any:
+    """An optional id in the query string, held to the identifier pattern before any lookup
+    (a NUL byte or other text PostgreSQL cannot store is a 422, never a 500)."""
+    return Query(None, min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN, description=description)
 
 
 class PageParams:

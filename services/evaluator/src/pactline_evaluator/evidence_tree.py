@@ -1,0 +1,89 @@
+"""The evidence digest: the Merkle root of a verdict's clause results (docs/evaluation.md,
+"Evidence digest").
+
+Built exactly like OpenZeppelin's StandardMerkleTree and libs/escrow's verdict tree: each leaf
+is ``keccak256(keccak256(abi.encode(...)))``, leaves are sorted by hash into a complete binary
+tree kept in an array, and a parent hashes its two children in sorted order. A clause leaf is
+``abi.encode(string taskId, bytes32 outputDigest, string clauseId, uint8 outcome, bytes32
+resultDigest)``, where resultDigest is the SHA-256 of the clause result's canonical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from pactline_events import ClauseResult, Outcome, canonical_json
+
+LEAF_TYPES = ["string", "bytes32", "string", "uint8", "bytes32"]
+OUTCOME_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.INCONCLUSIVE: 2}  # as libs/escrow's VerdictOutcome
+
+
+def result_digest(result: ClauseResult) -> bytes:
+    """SHA-256 of the clause result's canonical JSON (RFC 8785), every field included."""
+    return hashlib.sha256(canonical_json(result.model_dump(mode="json"))).digest()
+
+
+def leaf_encoding(task_id: str, output_digest: str, result: ClauseResult) -> bytes:
+    return encode(
+        LEAF_TYPES,
+        [task_id, bytes.fromhex(output_digest), result.clause_id, OUTCOME_CODES[result.outcome], result_digest(result)],
+    )
+
+
+def leaf_hash(task_id: str, output_digest: str, result: ClauseResult) -> bytes:
+    return keccak(keccak(leaf_encoding(task_id, output_digest, result)))
+
+
+def hash_pair(a: bytes, b: bytes) -> bytes:
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+class ClauseTree:
+    """The tree over one verdict's clause leaves; index 0 of the array is the root."""
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        if not leaves:
+            raise ValueError("an evidence tree needs at least one clause result")
+        hashes = sorted(leaves)
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("two clause results have the same leaf")
+        size = 2 * len(hashes) - 1
+        nodes = [b""] * size
+        for i, leaf in enumerate(hashes):
+            nodes[size - 1 - i] = leaf
+        for i in range(size - 1 - len(hashes), -1, -1):
+            nodes[i] = hash_pair(nodes[2 * i + 1], nodes[2 * i + 2])
+        self._nodes = nodes
+        self._index = {leaf: size - 1 - i for i, leaf in enumerate(hashes)}
+
+    @property
+    def root(self) -> bytes:
+        return self._nodes[0]
+
+    def proof(self, leaf: bytes) -> list[bytes]:
+        index = self._index[leaf]
+        proof = []
+        while index > 0:
+            proof.append(self._nodes[index + 1 if index % 2 == 1 else index - 1])
+            index = (index - 1) // 2
+        return proof
+
+
+def clause_tree(task_id: str, output_digest: str, results: Sequence[ClauseResult]) -> ClauseTree:
+    return ClauseTree([leaf_hash(task_id, output_digest, r) for r in results])
+
+
+def evidence_root(task_id: str, output_digest: str, results: Sequence[ClauseResult]) -> str:
+    """The evidence digest as it travels in VerdictIssued: 0x + 64 hex digits."""
+    return "0x" + clause_tree(task_id, output_digest, results).root.hex()
+
+
+def verify_clause(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
+    node = leaf
+    for sibling in proof:
+        node = hash_pair(node, sibling)
+    return node == root

@@ -1,0 +1,99 @@
+"""Kafka handlers: each runs in one transaction with its inbox claim (libs/messaging)."""
+
+from __future__ import annotations
+
+import logging
+
+from pactline_events import AcceptanceRevoked, Envelope, JuryDeliberated, PactAccepted, TaskCompleted
+from pactline_messaging import EventHandlers, HandlerContext
+
+from . import evaluating, metrics
+from .store import all_rows, queries
+
+log = logging.getLogger(__name__)
+handlers = EventHandlers()
+
+
+def _policy(ctx: HandlerContext):
+    return ctx.deps.settings.policy()
+
+
+@handlers.on(PactAccepted)
+async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
+    pact: PactAccepted = event.payload
+    await queries.insert_acceptance(
+        ctx.conn,
+        acceptance_id=pact.acceptance_id,
+        buyer_id=pact.buyer_id,
+        operator_id=pact.operator_id,
+        pact=evaluating.payload_text(pact),
+        accepted_at=event.occurred_at,
+    )
+    acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)
+    # Tasks measured elsewhere (another stream, maybe another partition) may have come first.
+    for parked in await all_rows(queries.parked_for_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)):
+        await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), acceptance, parked)
+
+
+@handlers.on(AcceptanceRevoked)
+async def acceptance_revoked(ctx: HandlerContext, event: Envelope) -> None:
+    # Recorded only: the registry admits no task after revocation, so every TaskCompleted of
+    # the acceptance was accepted before it and is evaluated (docs/evaluation.md).
+    revoked: AcceptanceRevoked = event.payload
+    await queries.revoke_acceptance(
+        ctx.conn, acceptance_id=revoked.acceptance_id, revoked_at=event.occurred_at, revoked_by=revoked.revoked_by
+    )
+
+
+@handlers.on(TaskCompleted)
+async def task_completed(ctx: HandlerContext, event: Envelope) -> None:
+    task: TaskCompleted = event.payload
+    acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=task.acceptance_id)
+    inserted = await queries.insert_evaluation(
+        ctx.conn,
+        task_id=task.task_id,
+        acceptance_id=task.acceptance_id,
+        task=evaluating.payload_text(task),
+        task_event_id=event.event_id,
+        task_correlation_id=event.correlation_id,
+        completed_at=event.occurred_at,
+        status="parked" if acceptance is None else "awaiting_jury",
+    )
+    if inserted is None:
+        log.warning("task %s was already received (event %s ignored)", task.task_id, event.event_id)
+        return
+    if acceptance is None:
+        log.info("task %s parked until acceptance %s arrives", task.task_id, task.acceptance_id)
+        return
+    row = await queries.lock_evaluation(ctx.conn, task_id=task.task_id)
+    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), acceptance, row)
+
+
+@handlers.on(JuryDeliberated)
+async def jury_deliberated(ctx: HandlerContext, event: Envelope) -> None:
+    deliberation: JuryDeliberated = event.payload
+    await queries.insert_jury_answer(
+        ctx.conn,
+        event_id=event.event_id,
+        task_id=deliberation.task_id,
+        request_id=deliberation.request_id,
+        correlation_id=event.correlation_id,
+        answered_at=event.occurred_at,
+        payload=evaluating.payload_text(deliberation),
+        disposition="pending",
+    )
+    row = await queries.lock_evaluation(ctx.conn, task_id=deliberation.task_id)
+    if row is None or row["status"] == "parked":
+        return  # kept as pending: used when the task's evaluation starts (a replay may bring it first)
+    if row["status"] == "decided":
+        late = row["deadline"] is not None and event.occurred_at > row["deadline"]
+        if late:
+            metrics.LATE_ANSWERS.inc()
+        await queries.set_answer_disposition(
+            ctx.conn, event_id=event.event_id, disposition="late" if late else "ignored"
+        )
+        log.info("jury answer for task %s after its verdict: recorded, changes nothing", deliberation.task_id)
+        return
+    acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=row["acceptance_id"])
+    answered = await queries.pending_answer(ctx.conn, task_id=deliberation.task_id)
+    await evaluating.answer(ctx.conn, ctx.producer, _policy(ctx), acceptance, row, answered)

@@ -1,0 +1,71 @@
+-- name: insert_acceptance!
+INSERT INTO acceptances (acceptance_id, buyer_id, operator_id, pact, accepted_at)
+VALUES (:acceptance_id, :buyer_id, :operator_id, :pact, :accepted_at)
+ON CONFLICT (acceptance_id) DO NOTHING;
+
+-- name: get_acceptance^
+SELECT * FROM acceptances WHERE acceptance_id = :acceptance_id;
+
+-- name: revoke_acceptance!
+UPDATE acceptances SET revoked_at = :revoked_at, revoked_by = :revoked_by
+WHERE acceptance_id = :acceptance_id AND revoked_at IS NULL;
+
+-- name: insert_evaluation<!
+INSERT INTO evaluations (task_id, acceptance_id, task, task_event_id, task_correlation_id, completed_at, status)
+VALUES (:task_id, :acceptance_id, :task, :task_event_id, :task_correlation_id, :completed_at, :status)
+ON CONFLICT (task_id) DO NOTHING
+RETURNING task_id;
+
+-- name: lock_evaluation^
+SELECT * FROM evaluations WHERE task_id = :task_id FOR UPDATE;
+
+-- name: parked_for_acceptance
+SELECT * FROM evaluations WHERE acceptance_id = :acceptance_id AND status = 'parked'
+ORDER BY completed_at, task_id FOR UPDATE;
+
+-- name: await_jury!
+UPDATE evaluations SET status = 'awaiting_jury', deadline = :deadline WHERE task_id = :task_id;
+
+-- name: mark_decided!
+UPDATE evaluations SET status = 'decided' WHERE task_id = :task_id;
+
+-- name: overdue
+SELECT task_id FROM evaluations
+WHERE status = 'awaiting_jury' AND deadline <= :cutoff
+ORDER BY deadline, task_id LIMIT :limit;
+
+-- name: lock_overdue^
+SELECT * FROM evaluations WHERE task_id = :task_id AND status = 'awaiting_jury'
+FOR UPDATE SKIP LOCKED;
+
+-- name: pending_counts
+SELECT status, count(*) AS n FROM evaluations WHERE status <> 'decided' GROUP BY status;
+
+-- name: insert_jury_answer<!
+INSERT INTO jury_answers (event_id, task_id, request_id, correlation_id, answered_at, payload, disposition)
+VALUES (:event_id, :task_id, :request_id, :correlation_id, :answered_at, :payload, :disposition)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id;
+
+-- name: pending_answer^
+SELECT * FROM jury_answers WHERE task_id = :task_id AND disposition = 'pending'
+ORDER BY answered_at, event_id LIMIT 1;
+
+-- name: set_answer_disposition!
+UPDATE jury_answers SET disposition = :disposition WHERE event_id = :event_id;
+
+-- name: insert_verdict<!
+INSERT INTO verdicts (task_id, verdict_id, acceptance_id, outcome, event_id, occurred_at, payload)
+VALUES (:task_id, :verdict_id, :acceptance_id, :outcome, :event_id, :occurred_at, :payload)
+ON CONFLICT (task_id) DO NOTHING
+RETURNING task_id;
+
+-- name: get_verdict^
+SELECT v.*, a.buyer_id, a.operator_id
+FROM verdicts v JOIN acceptances a USING (acceptance_id)
+WHERE v.task_id = :task_id;
+
+-- name: get_task_parties^
+SELECT e.task_id, a.buyer_id, a.operator_id
+FROM evaluations e JOIN acceptances a USING (acceptance_id)
+WHERE e.task_id = :task_id;

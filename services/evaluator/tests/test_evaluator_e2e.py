@@ -1,0 +1,212 @@
+"""The evaluator end to end against the real Kafka and Postgres: verdicts without the jury,
+with it, at the deadline when it never answers; redeliveries and late answers change nothing;
+and a replay of the log into an empty schema gives byte-identical events."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from evaluator_testkit import accepted, completed, deterministic, rubric
+
+from pactline_evaluator.app import SPEC
+from pactline_evaluator.auth import Principal, Unauthenticated
+from pactline_evaluator.domain import jury_request_id
+from pactline_evaluator.settings import EvaluatorSettings
+from pactline_events import (
+    JuryDeliberated,
+    RubricResult,
+    decode,
+    utc_now,
+)
+from pactline_events.topics import ACCEPTANCES, JURY_DELIBERATIONS
+from pactline_messaging import OutboxRelay, idempotent_producer, open_pool, outbox
+from pactline_service import build_app
+from topic_reader import start_group_at_end
+from waiting import wait_for
+
+pytestmark = pytest.mark.infra
+TIMEOUT = timedelta(seconds=600)
+
+
+class Keys:
+    """Test authenticator: the bearer token is the principal id, with a role prefix."""
+
+    async def authenticate(self, bearer):
+        if not bearer:
+            raise Unauthenticated("missing_api_key", "no key")
+        role, _, principal = bearer.partition(":")
+        return Principal(principal, role)
+
+
+async def _positions(kafka: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t.name, p) for t in (ACCEPTANCES, JURY_DELIBERATIONS) for p in range(t.partitions)]
+        return await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+
+
+async def _commit(kafka: str, group: str, positions: dict[TopicPartition, int]) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(list(positions))
+        await consumer.commit(positions)
+    finally:
+        await consumer.stop()
+
+
+def _settings(database_url: str, kafka: str) -> EvaluatorSettings:
+    return EvaluatorSettings(
+        database_url=database_url,
+        kafka_bootstrap=kafka,
+        log_format="text",
+        evaluator_jury_timeout_s=int(TIMEOUT.total_seconds()),
+        evaluator_sweep_grace_s=0,
+        evaluator_sweep_interval_s=0.2,
+        evaluator_should_rubric_rate=Decimal("0"),
+    )
+
+
+async def _outputs(pool) -> dict[tuple[str, str], bytes]:
+    rows = await pool.fetch("SELECT stream_id, event_type, value FROM outbox ORDER BY id")
+    return {(r["stream_id"], r["event_type"]): bytes(r["value"]) for r in rows}
+
+
+async def test_verdicts_end_to_end_and_a_replay_gives_the_same_bytes(database_url, kafka_topics, db_schema):
+    run = uuid.uuid4().hex[:8]
+    group = SPEC.name  # the runtime's consumer group: positioned explicitly for this test
+    await start_group_at_end(kafka_topics, group, ACCEPTANCES)
+    await start_group_at_end(kafka_topics, group, JURY_DELIBERATIONS)
+    start = await _positions(kafka_topics)
+
+    source = await open_pool(database_url, f"{db_schema}_src")
+    kafka_producer = idempotent_producer(kafka_topics, f"e2e-{run}")
+    await kafka_producer.start()
+    relay = OutboxRelay(source, kafka_producer)
+
+    async def publish(stream: str, payload, producer="pact-registry", when=None, event_id=None):
+        async with source.acquire() as conn, conn.transaction():
+            envelope = await outbox.emit(
+                conn, producer, stream, payload, occurred_at=when or utc_now(), event_id=event_id
+            )
+        await relay.publish_pending()
+        return envelope
+
+    checks_only = accepted(
+        [deterministic("cites-order", "regex_required", 70, pattern="#[0-9]+"), deterministic("no-pii", "no_pii", 30)],
+        acceptance_id=f"acc-a-{run}",
+    )
+    judged = accepted(
+        [deterministic("cites-order", "regex_required", 50, pattern="#[0-9]+"), rubric("helpful", 50)],
+        acceptance_id=f"acc-b-{run}",
+    )
+    t_a, t_b, t_c = f"tsk-a-{run}", f"tsk-b-{run}", f"tsk-c-{run}"
+
+    async def verdicts(pool) -> dict[str, str]:
+        return {r["task_id"]: r["outcome"] for r in await pool.fetch("SELECT task_id, outcome FROM verdicts")}
+
+    app = build_app(dataclasses.replace(SPEC, schema=db_schema), _settings(database_url, kafka_topics))
+    async with app.router.lifespan_context(app):
+        service = app.state.service
+        # 1. Checks only: the verdict comes without the jury.
+        await publish(f"acceptance-{checks_only.acceptance_id}", checks_only)
+        task_a = completed("order #12 ships", task_id=t_a, acceptance_id=checks_only.acceptance_id)
+        first_a = await publish(f"acceptance-{checks_only.acceptance_id}", task_a)
+        await wait_for(lambda: _has(service.pool, t_a), what="the checks-only verdict")
+        # 2. A task measured on another stream arrives before its acceptance: parked, then judged.
+        task_b = completed("order #7 is on its way", task_id=t_b, acceptance_id=judged.acceptance_id)
+        b_event = await publish(f"gateway-{t_b}", task_b)
+        await publish(f"acceptance-{judged.acceptance_id}", judged)
+        await wait_for(
+            lambda: service.pool.fetchval("SELECT count(*) FROM evaluations WHERE status = 'awaiting_jury'"),
+            what="the jury request",
+        )
+        answer = JuryDeliberated(
+            request_id=jury_request_id(t_b),
+            task_id=t_b,
+            acceptance_id=judged.acceptance_id,
+            panel_version="panel-test",
+            results=(RubricResult(clause_id="helpful", outcome="PASS", score="0.9", judgments=()),),
+        )
+        await publish(f"deliberation-{t_b}", answer, "jury", b_event.occurred_at + timedelta(seconds=5))
+        await wait_for(lambda: _has(service.pool, t_b), what="the verdict after the jury's answer")
+        # 3. A jury that never answers: INCONCLUSIVE, dated at the deadline.
+        old = utc_now() - timedelta(hours=1)
+        c_event = await publish(
+            f"acceptance-{judged.acceptance_id}",
+            completed("order #9", task_id=t_c, acceptance_id=judged.acceptance_id),
+            when=old,
+        )
+        await wait_for(lambda: _has(service.pool, t_c), what="the timeout verdict")
+        # 4. Redeliveries and late answers: a task event again (same id), a second answer, a late one.
+        async with source.acquire() as conn:
+            await conn.execute("UPDATE outbox SET published_at = NULL WHERE event_id = $1", first_a.event_id)
+        await relay.publish_pending()
+        await publish(f"deliberation-{t_b}", answer, "jury", b_event.occurred_at + timedelta(seconds=6))
+        late = answer.model_copy(update={"task_id": t_c, "request_id": jury_request_id(t_c)})
+        await publish(f"deliberation-{t_c}", late, "jury", old + TIMEOUT + timedelta(seconds=1))
+        await wait_for(
+            lambda: service.pool.fetchval("SELECT count(*) = 3 FROM jury_answers"), what="every answer recorded"
+        )
+        await wait_for(
+            lambda: service.pool.fetchval(
+                "SELECT count(*) FROM processed_events WHERE event_id = $1", first_a.event_id
+            ),
+            what="the redelivered task claimed",
+        )
+        dispositions = {
+            r["task_id"] + "/" + r["disposition"] for r in await service.pool.fetch("SELECT * FROM jury_answers")
+        }
+        assert dispositions == {f"{t_b}/used", f"{t_b}/ignored", f"{t_c}/late"}
+        assert await verdicts(service.pool) == {t_a: "PASS", t_b: "PASS", t_c: "INCONCLUSIVE"}
+        deadline_row = await service.pool.fetchrow("SELECT occurred_at FROM verdicts WHERE task_id = $1", t_c)
+        assert deadline_row["occurred_at"] == c_event.occurred_at + TIMEOUT
+        original = await _outputs(service.pool)
+        # The read API, for the buyer and the operator only.
+        service.resources["authenticator"] = Keys()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://evaluator") as http:
+            mine = await http.get(f"/v1/verdicts/{t_b}", headers={"Authorization": "Bearer buyer:buyer-1"})
+            theirs = await http.get(f"/v1/verdicts/{t_b}", headers={"Authorization": "Bearer buyer:buyer-2"})
+            operator = await http.get(f"/v1/verdicts/{t_b}", headers={"Authorization": "Bearer operator:op-1"})
+            anonymous = await http.get(f"/v1/verdicts/{t_b}")
+        assert mine.status_code == 200
+        assert mine.json()["verdict"]["jury_status"] == "answered"
+        assert [c["clause_id"] for c in mine.json()["verdict"]["clause_results"]] == ["cites-order", "helpful"]
+        assert (theirs.status_code, operator.status_code, anonymous.status_code) == (404, 200, 401)
+
+    # One verdict per task, each with its event once.
+    kinds = sorted(k for k in original if k[1] == "VerdictIssued")
+    assert kinds == sorted((f"evaluation-{t}", "VerdictIssued") for t in (t_a, t_b, t_c))
+    timed_out = decode(original[(f"evaluation-{t_c}", "VerdictIssued")])
+    assert timed_out.occurred_at == c_event.occurred_at + TIMEOUT
+    assert timed_out.payload.jury_status == "timed_out"
+
+    # 5. Replay the same log from the test's start into an empty schema.
+    await _commit(kafka_topics, group, start)
+    replay = build_app(dataclasses.replace(SPEC, schema=f"{db_schema}_replay"), _settings(database_url, kafka_topics))
+    async with replay.router.lifespan_context(replay):
+        pool = replay.state.service.pool
+        await wait_for(
+            lambda: pool.fetchval("SELECT count(*) = 3 FROM verdicts"), timeout=60, what="the replayed verdicts"
+        )
+        replayed = await _outputs(pool)
+    assert replayed == original
+
+    await kafka_producer.stop()
+    await source.close()
+    async with (await open_pool(database_url, "public")).acquire() as conn:
+        for schema in (f"{db_schema}_src", f"{db_schema}_replay"):
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+async def _has(pool, task_id: str) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) FROM verdicts WHERE task_id = $1", task_id))
