@@ -28,7 +28,6 @@ from pactline_messaging import Change, ProjectionContext
 from .announcing import announcement
 from .evidence import AcceptanceFacts, Evidence, acceptance_facts, settlement_evidence, verdict_evidence
 from .formula import ECONOMIC, FormulaParams, growth, period_of, seconds_since_epoch
-from .ledger import Cell, capped
 from .scores import Counters, Totals, evaluate
 
 SETTLEMENT_AGENT = ""  # settlements carry no agent id: they count for the acceptance's agent
@@ -306,50 +305,54 @@ async def _apply_to_agents(
     return set(counter_deltas) | {k[0] for k in cell_deltas}
 
 
+_APPLY_CELLS = """
+WITH d AS (
+    SELECT a, b, dm, p, dx::numeric AS dx, dy::numeric AS dy, dz::numeric AS dz,
+           $8::numeric * $10::numeric * power(2::numeric, p + 1) AS cap,
+           $9::numeric * $10::numeric * power(2::numeric, p + 1) AS burn_cap
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+      AS t(a, b, dm, p, dx, dy, dz)
+), up AS (
+    INSERT INTO cells AS c (agent_id, buyer_id, dimension, period, passed, failed, burned)
+    SELECT a, b, dm, p, dx, dy, dz FROM d
+    ON CONFLICT (agent_id, buyer_id, dimension, period) DO UPDATE SET
+      passed = c.passed + EXCLUDED.passed, failed = c.failed + EXCLUDED.failed, burned = c.burned + EXCLUDED.burned
+    RETURNING c.agent_id, c.buyer_id, c.dimension, c.period, c.passed, c.failed, c.burned
+), moved AS (
+    SELECT up.agent_id, up.dimension, d.cap, d.burn_cap,
+           up.passed AS np, up.failed AS nf, up.burned AS nb,
+           up.passed - d.dx AS op, up.failed - d.dy AS o_f, up.burned - d.dz AS ob
+    FROM up JOIN d ON d.a = up.agent_id AND d.b = up.buyer_id AND d.dm = up.dimension AND d.p = up.period
+), changed AS (
+    SELECT agent_id, dimension,
+      sum((CASE WHEN np + nf > cap THEN div(np * cap, np + nf) ELSE np END)
+        - (CASE WHEN op + o_f > cap THEN div(op * cap, op + o_f) ELSE op END)) AS dp,
+      sum((CASE WHEN np + nf > cap THEN div(nf * cap, np + nf) ELSE nf END)
+        - (CASE WHEN op + o_f > cap THEN div(o_f * cap, op + o_f) ELSE o_f END)) AS df,
+      sum(LEAST(nb, burn_cap) - LEAST(ob, burn_cap)) AS db
+    FROM moved GROUP BY agent_id, dimension
+)
+INSERT INTO totals AS t SELECT agent_id, dimension, dp, df, db FROM changed
+ON CONFLICT (agent_id, dimension) DO UPDATE SET
+  passed = t.passed + EXCLUDED.passed, failed = t.failed + EXCLUDED.failed, burned = t.burned + EXCLUDED.burned
+"""
+
+
 async def _apply_cells(
     conn: asyncpg.Connection, deltas: dict[tuple[str, str, str, int], list[int]], params: FormulaParams
 ) -> None:
-    keys = list(deltas)
-    rows = await conn.fetch(
-        """SELECT c.agent_id, c.buyer_id, c.dimension, c.period, c.passed::text, c.failed::text, c.burned::text
-           FROM cells c JOIN unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS k(a, b, d, p)
-             ON c.agent_id = k.a AND c.buyer_id = k.b AND c.dimension = k.d AND c.period = k.p
-           FOR UPDATE OF c""",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
-        [k[3] for k in keys],
-    )
-    current = {(r[0], r[1], r[2], r[3]): Cell(int(r[4]), int(r[5]), int(r[6])) for r in rows}
-    total_deltas: dict[tuple[str, str], list[int]] = {}
-    new_cells = []
-    for key, (dp, df, db) in deltas.items():
-        cell = current.get(key, Cell())
-        before = capped(cell, key[3], params)
-        after_cell = Cell(cell.passed + dp, cell.failed + df, cell.burned + db)
-        after = capped(after_cell, key[3], params)
-        slot = total_deltas.setdefault((key[0], key[2]), [0, 0, 0])
-        slot[0] += after.passed - before.passed
-        slot[1] += after.failed - before.failed
-        slot[2] += after.burned - before.burned
-        new_cells.append((*key, after_cell.passed, after_cell.failed, after_cell.burned))
+    """Add raw deltas to the buyers' cells and the change of their capped values to the totals.
+
+    One statement: Postgres does ``ledger.capped`` in exact numeric arithmetic (``div`` is
+    integer division), so no cell travels to Python and back. The end-to-end tests compare the
+    result with the pure ledger digit for digit.
+    """
     await conn.execute(
-        """INSERT INTO cells
-           SELECT a, b, d, p, x::numeric, y::numeric, z::numeric
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
-             AS t(a, b, d, p, x, y, z)
-           ON CONFLICT (agent_id, buyer_id, dimension, period) DO UPDATE SET
-             passed = EXCLUDED.passed, failed = EXCLUDED.failed, burned = EXCLUDED.burned""",
-        *_columns(new_cells, 7, numeric=(4, 5, 6)),
-    )
-    await conn.execute(
-        """INSERT INTO totals AS t
-           SELECT a, d, x::numeric, y::numeric, z::numeric
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(a, d, x, y, z)
-           ON CONFLICT (agent_id, dimension) DO UPDATE SET
-             passed = t.passed + EXCLUDED.passed, failed = t.failed + EXCLUDED.failed,
-             burned = t.burned + EXCLUDED.burned""",
-        *_columns([(a, d, x, y, z) for (a, d), (x, y, z) in total_deltas.items()], 5, numeric=(2, 3, 4)),
+        _APPLY_CELLS,
+        *_columns([(*key, *delta) for key, delta in deltas.items()], 7, numeric=(4, 5, 6)),
+        params.buyer_cap_micro,
+        params.burn_cap_micro,
+        params.half_life_s,
     )
 
 
