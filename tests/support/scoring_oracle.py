@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from pactline_events import Envelope, encode, topic_for
 from pactline_messaging import ensure_topics, idempotent_producer
@@ -56,11 +57,19 @@ async def running_oracle(kafka: str, database_url: str, schema: str) -> AsyncIte
     await ensure_topics(kafka, settings.topics())
     app = build_app(dataclasses.replace(SPEC, schema=schema), settings)
     transport = httpx.ASGITransport(app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://oracle") as http,
-    ):
-        yield Oracle(app.state.service, http, settings, schema, prefix)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://oracle") as http,
+        ):
+            yield Oracle(app.state.service, http, settings, schema, prefix)
+    finally:
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)  # the test's own topics only
+        await admin.start()
+        try:
+            await admin.delete_topics([spec.name for spec in settings.topics()])
+        finally:
+            await admin.close()
 
 
 def scenario(run: str) -> tuple[Log, str, str]:
