@@ -43,6 +43,7 @@ class Oracle:
     settings: ScoringSettings
     schema: str
     prefix: str
+    app: Any = None  # the ASGI app, e.g. to serve it over real HTTP
 
     async def caught_up(self) -> bool:
         return await self.service.projections["trust-scores"].lag() == 0
@@ -62,7 +63,7 @@ async def running_oracle(kafka: str, database_url: str, schema: str) -> AsyncIte
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://oracle") as http,
         ):
-            yield Oracle(app.state.service, http, settings, schema, prefix)
+            yield Oracle(app.state.service, http, settings, schema, prefix, app)
     finally:
         admin = AIOKafkaAdminClient(bootstrap_servers=kafka)  # the test's own topics only
         await admin.start()
