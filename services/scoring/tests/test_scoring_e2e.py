@@ -113,3 +113,24 @@ async def test_announcements_carry_the_cause_and_a_derived_id(oracle, run, kafka
     last = decode(bytes(rows[-1]["value"])).payload
     served = (await oracle.http.get(f"/v1/agents/{good}/score")).json()
     assert (last.composite, last.tier) == (served["composite"], served["tier"])
+
+
+async def test_the_leaderboard_filters_and_ranks(oracle, run, kafka_topics):
+    log, good, sloppy = scenario(run)
+    await publish(kafka_topics, oracle.prefix, log.events)
+    await wait_for(oracle.caught_up, what="the projection folded every event")
+    board = (await oracle.http.get("/v1/leaderboard")).json()
+    assert [a["agent_id"] for a in board["agents"]] == [good, sloppy]
+    by_latency = (await oracle.http.get("/v1/leaderboard", params={"dimension": "latency"})).json()
+    assert by_latency["ranked_by"] == "latency"
+    assert by_latency["agents"][0]["agent_id"] == good
+    strict = (await oracle.http.get("/v1/leaderboard", params={"min_verdicts": 25})).json()
+    assert strict["agents"] == []
+    tiers = {a["tier"] for a in board["agents"]}
+    only = (await oracle.http.get("/v1/leaderboard", params={"tier": sorted(tiers)[0]})).json()
+    assert {a["tier"] for a in only["agents"]} == {sorted(tiers)[0]}
+    bad = await oracle.http.get("/v1/leaderboard", params={"dimension": "charm"})
+    assert bad.status_code == 422
+    evidence = (await oracle.http.get(f"/v1/agents/{sloppy}/evidence", params={"limit": 3})).json()["evidence"]
+    assert len(evidence) == 3
+    assert {"tx_hash", "refunded"} <= evidence[0].keys() or {"verdict_id", "evidence_digest"} <= evidence[0].keys()

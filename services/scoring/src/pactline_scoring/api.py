@@ -158,6 +158,7 @@ async def leaderboard(
     dimension: Annotated[Dimension | None, Query(description="Rank by this dimension's lower bound")] = None,
     min_verdicts: Annotated[int, Query(ge=0)] = 0,
     min_buyers: Annotated[int, Query(ge=0)] = 0,
+    min_confidence: Annotated[int, Query(ge=0, le=1000, description="Minimum evidence, as confidence")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Agents ranked by composite (or one dimension), with filters, at the log time."""
@@ -169,7 +170,10 @@ async def leaderboard(
     chosen = [
         s
         for s in scores
-        if (not tier or s.tier in tier) and s.counters.verdicts >= min_verdicts and s.counters.buyers >= min_buyers
+        if (not tier or s.tier in tier)
+        and s.counters.verdicts >= min_verdicts
+        and s.counters.buyers >= min_buyers
+        and s.confidence >= min_confidence
     ]
     chosen.sort(
         key=lambda s: (-(s.dimensions[dimension].lower_bound if dimension else s.composite), -s.composite, s.agent_id)
