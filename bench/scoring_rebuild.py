@@ -1,7 +1,7 @@
 """Scoring: rebuild throughput (drop-and-replay from offset 0) and audit replay throughput,
 as ratios to the raw Kafka baseline measured earlier in the same `make bench`.
 
-The events live in topics of their own (prefix `bench.scoring-v1.`), never in the product's
+The events live in topics of their own (prefix `bench.scoring-v2-<count>.`), never in the product's
 topics: PACTLINE_BENCH_SCORING_VERDICTS (default 1 000 000) VerdictIssued events of 200 agents
 bought by 10 buyers each, the 2 000 PactAccepted they need, and one EscrowSettled per 50
 verdicts. The content is a fixed function of the count, so a later run finds the topics
