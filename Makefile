@@ -59,5 +59,6 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/messaging_pipeline.py
 	@$(UV) python bench/harness.py
 	@$(UV) python bench/evaluator_verdicts.py
+	@$(UV) python bench/scoring_rebuild.py
 	@$(UV) python bench/gas.py
 	@$(UV) python bench/jury_panel.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pactline_cli.commands import agents, escrow, jury, keys, pacts, tasks, verdicts
+from pactline_cli.commands import agents, audit, escrow, jury, keys, pacts, scores, tasks, verdicts
 
 app = typer.Typer(
     name="pactline",
@@ -21,3 +21,5 @@ app.add_typer(tasks.app, name="tasks")
 app.add_typer(keys.app, name="keys")
 app.add_typer(jury.app, name="jury")
 app.add_typer(verdicts.app, name="verdicts")
+app.add_typer(scores.app, name="scores")
+app.add_typer(audit.app, name="audit")

@@ -103,9 +103,21 @@ def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
+    """v2 adds confidence, tier, params_digest and each dimension's lower_bound; v1 never
+    carried them, so they are null rather than invented."""
+    lifted = {key: value for key, value in payload.items()}
+    lifted["dimensions"] = {
+        name: {**dim, "lower_bound": None} for name, dim in dict(payload.get("dimensions", {})).items()
+    }
+    lifted.update(confidence=None, tier=None, params_digest=None)
+    return lifted
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
     ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
+    ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,
     ("VerdictIssued", 1): verdict_issued_v1_to_v2,
 }
 
