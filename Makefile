@@ -57,6 +57,9 @@ schemas: setup ## Regenerate the checked-in event JSON Schemas and AsyncAPI docu
 bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to it, then gas
 	@$(UV) python bench/kafka_baseline.py
 	@$(UV) python bench/messaging_pipeline.py
+	@$(UV) python bench/harness.py
 	@$(UV) python bench/evaluator_verdicts.py
+	@$(UV) python bench/scoring_rebuild.py
 	@$(UV) python bench/gateway_overhead.py
 	@$(UV) python bench/gas.py
+	@$(UV) python bench/jury_panel.py

@@ -33,6 +33,7 @@ start() {
   # register, and the gateway may call, loopback over plain http. Never so in a deployment.
   export PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE="${PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE:-127.0.0.1/32}"
   export PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP="${PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP:-true}"
+  start_judges
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
@@ -64,6 +65,24 @@ stop() {
     local name=${entry%%:*}
     COMPONENT=$name stop_pidfile "$DIR/$name.pid"
   done
+  COMPONENT=judge-server stop_pidfile "$DIR/judge-server.pid"
+}
+
+# The jury's local panel is SIMULATED: this OpenAI-compatible server answers as its judges,
+# from an answer key (PACTLINE_JUDGE_ANSWER_KEY, a JSON file) and fixed behaviours
+# (docs/jury.md). Point PACTLINE_JURY_PANEL_FILE at a panel of real providers to skip it.
+start_judges() {
+  local port=${PACTLINE_JUDGE_SERVER_PORT:-8110}
+  export PACTLINE_JURY_JUDGE_SERVER_URL="${PACTLINE_JURY_JUDGE_SERVER_URL:-http://127.0.0.1:$port/v1}"
+  if pid_alive "$DIR/judge-server.pid"; then say "judge-server already running (pid $(cat "$DIR/judge-server.pid"))"; return; fi
+  if port_open 127.0.0.1 "$port"; then die "port $port for the simulated judge server is taken by another process"; fi
+  local key=()
+  [[ -n ${PACTLINE_JUDGE_ANSWER_KEY:-} ]] && key=(--answer-key "$PACTLINE_JUDGE_ANSWER_KEY")
+  nohup uv run --frozen --no-sync python -m pactline_jury.judge_server --port "$port" "${key[@]}" >> "$DIR/judge-server.log" 2>&1 &
+  echo $! > "$DIR/judge-server.pid"
+  say "started the SIMULATED judge server on 127.0.0.1:$port (pid $!): the jury's local judges are not language models"
+  check_judges() { pid_alive "$DIR/judge-server.pid" || die "judge-server exited, see $DIR/judge-server.log"; curl -sf "http://127.0.0.1:$port/stats" >/dev/null; }
+  wait_until 60 "judge-server" check_judges
 }
 
 status() {

@@ -56,6 +56,35 @@ def task_completed_v1_to_v2(payload: Payload) -> Payload:
     }
 
 
+def jury_deliberated_v1_to_v2(payload: Payload) -> Payload:
+    """v2 adds per-judge validity, flags, latency and simulation, per-clause agreement, quorum
+    and reason, the excluded judges, the injection evidence, the fences and the total cost.
+
+    What a v1 producer did not record stays null (latency, agreement, quorum, fences); what
+    follows from v1 is derived: a vote counted exactly when it was not INCONCLUSIVE.
+    """
+    results = []
+    for result in payload.get("results", []):
+        judgments = [
+            {**j, "valid": j.get("outcome") != "INCONCLUSIVE", "flags": [], "latency_ms": None, "simulated": False}
+            for j in result.get("judgments", [])
+        ]
+        results.append(
+            {**result, "judgments": judgments, "agreement": None, "valid_votes": None, "quorum": None, "reason": None}
+        )
+    cost = sum(j.get("cost", 0) for r in results for j in r["judgments"])
+    return {
+        **payload,
+        "results": results,
+        "excluded_judges": [],
+        "injection_findings": [],
+        "fence_token": None,
+        "canary": None,
+        "cost": cost,
+        "simulated": False,
+    }
+
+
 def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
     """v1 had no measured values, dimensions, weights, provenance or Merkle evidence root.
 
@@ -92,9 +121,22 @@ def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
+    """v2 adds confidence, tier, params_digest and each dimension's lower_bound; v1 never
+    carried them, so they are null rather than invented."""
+    lifted = {key: value for key, value in payload.items()}
+    lifted["dimensions"] = {
+        name: {**dim, "lower_bound": None} for name, dim in dict(payload.get("dimensions", {})).items()
+    }
+    lifted.update(confidence=None, tier=None, params_digest=None)
+    return lifted
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
     ("TaskCompleted", 1): task_completed_v1_to_v2,
+    ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
+    ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,
     ("VerdictIssued", 1): verdict_issued_v1_to_v2,
 }
 
