@@ -38,6 +38,24 @@ def agent_registered_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def task_completed_v1_to_v2(payload: Payload) -> Payload:
+    """v1 was always the buyer's report, with one token count and no provenance.
+
+    v2 says how the measurements were obtained; a v1 event is a buyer-only report whose
+    ``tokens`` is the reported total (its input/output split and first-token time unknown).
+    """
+    return {
+        **payload,
+        "first_token_ms": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "token_source": "reported",
+        "provenance": "buyer_only",
+        "countersignature": None,
+        "agent_error": None,
+    }
+
+
 def jury_deliberated_v1_to_v2(payload: Payload) -> Payload:
     """v2 adds per-judge validity, flags, latency and simulation, per-clause agreement, quorum
     and reason, the excluded judges, the injection evidence, the fences and the total cost.
@@ -116,6 +134,7 @@ def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
+    ("TaskCompleted", 1): task_completed_v1_to_v2,
     ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
     ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,
     ("VerdictIssued", 1): verdict_issued_v1_to_v2,
