@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pactline_cli.commands import agents, audit, escrow, evidence, jury, keys, pacts, scores, tasks, verdicts
+from pactline_cli.commands import agents, audit, escrow, evidence, jury, keys, pacts, scores, scoring, tasks, verdicts
 
 app = typer.Typer(
     name="pactline",
@@ -22,5 +22,6 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(jury.app, name="jury")
 app.add_typer(verdicts.app, name="verdicts")
 app.add_typer(scores.app, name="scores")
+app.add_typer(scoring.app, name="scoring")
 app.add_typer(audit.app, name="audit")
 app.add_typer(evidence.app, name="evidence")
