@@ -23,10 +23,10 @@ topics: ## Create every catalog topic that is missing (explicit partitions, rete
 contracts: up ## Deploy the escrow contracts and mock USDC on the local anvil (kept if already there)
 	@$(UV) python scripts/local_contracts.py
 
-services: up ## Start the five services in the background and wait until each is ready
+services: up ## Start the six services and the SIMULATED agents in the background, wait until each is ready
 	@scripts/services.sh start
 
-services-down: ## Stop the five services
+services-down: ## Stop the services and the simulated agents
 	@scripts/services.sh stop
 
 status: ## Show whether each service answers /ready
@@ -38,7 +38,7 @@ down: ## Stop services, anvil, PostgreSQL and Kafka (by PID); data stays under .
 	@scripts/infra/postgres.sh stop
 	@scripts/infra/kafka.sh stop
 
-demo: services contracts ## Bring everything up, deploy the contracts, show the five services ready
+demo: services contracts ## Bring everything up, deploy the contracts, show the services ready
 	@$(UV) python scripts/demo.py
 
 lint: setup ## ruff over the whole workspace
@@ -57,7 +57,10 @@ schemas: setup ## Regenerate the checked-in event JSON Schemas and AsyncAPI docu
 bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to it, then gas
 	@$(UV) python bench/kafka_baseline.py
 	@$(UV) python bench/messaging_pipeline.py
+	@$(UV) python bench/harness.py
 	@$(UV) python bench/evaluator_verdicts.py
+	@$(UV) python bench/scoring_rebuild.py
+	@$(UV) python bench/gateway_overhead.py
 	@$(UV) python bench/gas.py
 	@$(UV) python bench/settlement_gas.py
 	@$(UV) python bench/jury_panel.py

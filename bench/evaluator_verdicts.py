@@ -17,11 +17,9 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "evaluator" / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 from evaluator_testkit import accepted, completed, deterministic
-
 from pactline_evaluator.app import SPEC
 from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import utc_now

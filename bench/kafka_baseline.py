@@ -1,8 +1,17 @@
 """The raw baseline: aiokafka produce -> consume of 1 KB JSON events on the local broker.
 
 No Pactline code on the path: later benchmarks report their figures as ratios to this one,
-measured in the same run on the same broker. Prints one JSON object on stdout and writes it
-to .local/bench/kafka_baseline.json; progress goes to stderr.
+measured in the same run on the same broker. Two figures:
+
+- throughput: PACTLINE_BENCH_EVENTS events (default 20000) produced as fast as the idempotent
+  producer takes them (acks=all, linger 5 ms) while one consumer reads them;
+- open-loop round trip: events sent at a fixed rate (half the throughput just measured) for
+  PACTLINE_BENCH_OPEN_LOOP_S seconds (default 5), latency from the send to the consumer's
+  receipt, so a slow side cannot hide queueing. ``round_trip`` is also imported by the
+  pipeline bench to measure the raw round trip at the pipeline's own rate.
+
+The topic is ``bench.raw-baseline``, outside the product's ``pactline.*`` topics. Prints one
+JSON object on stdout and writes it to .local/bench/kafka_baseline.json; progress to stderr.
 """
 
 from __future__ import annotations
@@ -10,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 import uuid
@@ -23,8 +31,11 @@ from pactline_messaging import endpoints
 
 BOOTSTRAP = endpoints.kafka_bootstrap()
 EVENTS = int(os.environ.get("PACTLINE_BENCH_EVENTS", "20000"))
+OPEN_LOOP_S = float(os.environ.get("PACTLINE_BENCH_OPEN_LOOP_S", "5"))
 EVENT_BYTES = 1024
-TOPIC = "pactline.bench.raw-baseline"
+TOPIC = "bench.raw-baseline"
+PARTITIONS = 3
+TICK_S = 0.002
 OUT = Path(__file__).resolve().parents[1] / ".local" / "bench" / "kafka_baseline.json"
 
 
@@ -36,69 +47,112 @@ def event(seq: int) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-async def ensure_topic() -> None:
+def percentiles_ms(latencies_ns: list[int]) -> dict[str, float]:
+    ordered = sorted(latencies_ns)
+    if not ordered:
+        return {"p50": float("nan"), "p99": float("nan")}
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e6, 2)
+
+    return {"p50": at(0.50), "p99": at(0.99)}
+
+
+async def ensure_topic(name: str = TOPIC, partitions: int = PARTITIONS) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
     try:
-        if TOPIC not in await admin.list_topics():
-            await admin.create_topics([NewTopic(TOPIC, 3, 1, topic_configs={"retention.ms": "3600000"})])
+        if name not in await admin.list_topics():
+            await admin.create_topics([NewTopic(name, partitions, 1, topic_configs={"retention.ms": "3600000"})])
     finally:
         await admin.close()
 
 
-async def run() -> dict:
-    await ensure_topic()
-    consumer = AIOKafkaConsumer(
-        TOPIC,
-        bootstrap_servers=BOOTSTRAP,
-        group_id=f"bench-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="latest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    while not consumer.assignment():  # joined the group: nothing sent from now on is missed
-        await consumer.getmany(timeout_ms=100)
-    for tp in consumer.assignment():
-        await consumer.seek_to_end(tp)
-        await consumer.position(tp)
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=5)
-    await producer.start()
+class RawPair:
+    """A producer and a consumer group joined at the topic's end."""
 
-    latencies: list[int] = []
+    async def __aenter__(self) -> RawPair:
+        await ensure_topic()
+        self.consumer = AIOKafkaConsumer(
+            TOPIC,
+            bootstrap_servers=BOOTSTRAP,
+            group_id=f"bench-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        await self.consumer.start()
+        while not self.consumer.assignment():  # joined the group: nothing sent from now on is missed
+            await self.consumer.getmany(timeout_ms=100)
+        for tp in self.consumer.assignment():
+            await self.consumer.seek_to_end(tp)
+            await self.consumer.position(tp)
+        self.producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=5)
+        await self.producer.start()
+        return self
 
-    async def consume() -> None:
-        while len(latencies) < EVENTS:
-            for records in (await consumer.getmany(timeout_ms=1000, max_records=2000)).values():
+    async def __aexit__(self, *_: object) -> None:
+        await self.producer.stop()
+        await self.consumer.stop()
+
+    async def receive(self, count: int, latencies: list[int]) -> None:
+        while len(latencies) < count:
+            for records in (await self.consumer.getmany(timeout_ms=1000, max_records=2000)).values():
                 now = time.time_ns()
                 latencies.extend(now - json.loads(r.value)["sent_ns"] for r in records)
-            await consumer.commit()
+            await self.consumer.commit()
 
-    started = time.perf_counter()
-    reader = asyncio.create_task(consume())
-    batch = []
-    for seq in range(EVENTS):
-        batch.append(await producer.send(TOPIC, event(seq), key=str(seq % 64).encode()))
-        if len(batch) == 1000:
-            await asyncio.gather(*batch)
-            batch.clear()
-            if (seq + 1) % (EVENTS // 5) == 0:
-                print(f"sent {seq + 1}/{EVENTS}, received {len(latencies)}", file=sys.stderr)
-    await asyncio.gather(*batch)
-    await asyncio.wait_for(reader, 120)
-    elapsed = time.perf_counter() - started
-    await producer.stop()
-    await consumer.stop()
-    ordered = sorted(latencies)
+
+async def throughput(events: int = EVENTS) -> dict:
+    async with RawPair() as pair:
+        latencies: list[int] = []
+        started = time.perf_counter()
+        reader = asyncio.create_task(pair.receive(events, latencies))
+        batch = []
+        for seq in range(events):
+            batch.append(await pair.producer.send(TOPIC, event(seq), key=str(seq % 64).encode()))
+            if len(batch) == 1000:
+                await asyncio.gather(*batch)
+                batch.clear()
+                if (seq + 1) % max(1, events // 5) == 0:
+                    print(f"sent {seq + 1}/{events}, received {len(latencies)}", file=sys.stderr)
+        await asyncio.gather(*batch)
+        await asyncio.wait_for(reader, 120)
+        elapsed = time.perf_counter() - started
+    return {"events": events, "events_per_s": round(events / elapsed, 1), "latency_ms": percentiles_ms(latencies)}
+
+
+async def round_trip(rate: float, seconds: float = OPEN_LOOP_S) -> dict:
+    """Open loop: ``rate`` events/s for ``seconds``, whatever the consumer does; latency
+    from the send to the receipt."""
+    count = max(200, int(rate * seconds))
+    async with RawPair() as pair:
+        latencies: list[int] = []
+        reader = asyncio.create_task(pair.receive(count, latencies))
+        acks = []
+        started = time.perf_counter()
+        sent = 0
+        while sent < count:
+            due = min(count, int((time.perf_counter() - started) * rate) + 1)
+            for seq in range(sent, due):
+                acks.append(await pair.producer.send(TOPIC, event(seq), key=str(seq % 64).encode()))
+            sent = due
+            await asyncio.sleep(TICK_S)
+        await asyncio.gather(*acks)
+        await asyncio.wait_for(reader, 120)
+    return {"rate_per_s": round(rate, 1), "events": count, "latency_ms": percentiles_ms(latencies)}
+
+
+async def run() -> dict:
+    measured = await throughput()
+    print(f"raw throughput {measured['events_per_s']}/s; open loop at half of it", file=sys.stderr)
+    open_loop = await round_trip(measured["events_per_s"] / 2)
     return {
         "benchmark": "kafka_raw_baseline",
-        "events": EVENTS,
         "event_bytes": EVENT_BYTES,
-        "events_per_s": round(EVENTS / elapsed, 1),
-        "latency_ms": {
-            "p50": round(statistics.median(ordered) / 1e6, 2),
-            "p99": round(ordered[int(len(ordered) * 0.99) - 1] / 1e6, 2),
-        },
+        **measured,
+        "open_loop": open_loop,
         "producer": {"acks": "all", "enable_idempotence": True, "linger_ms": 5},
+        "machine": {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
     }
 
 

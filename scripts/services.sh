@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Starts, stops or reports the five Pactline services as local background processes.
+# Starts, stops or reports the six Pactline services, and the SIMULATED agents the demo and
+# tests call through the gateway, as local background processes.
 # Logs: .local/services/<name>.log; stopped by PID file, never by name.
 # Usage: services.sh start|stop|status
 COMPONENT=services
 source "$(dirname "$0")/infra/lib.sh"
 cd "$ROOT"
 
-SERVICES=(registry:8101 evaluator:8102 jury:8103 scoring:8104 settlement:8105)
+SERVICES=(registry:8101 evaluator:8102 jury:8103 scoring:8104 settlement:8105 gateway:8106 simulated-agents:8180)
 DIR="$PACTLINE_LOCAL/services"
 
 ready() { curl -sf "http://127.0.0.1:$1/ready" >/dev/null; }
+# The Python module each entry runs; the simulated agents live in the gateway's package.
+module() { if [[ $1 == simulated-agents ]]; then echo pactline_gateway.simulated_agents; else echo "pactline_$1"; fi; }
 
 start() {
   mkdir -p "$DIR"
@@ -26,6 +29,10 @@ start() {
   if [[ ! -s "$pepper_file" ]]; then
     (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(32))' > "$pepper_file")
   fi
+  # Agents answer on this machine (the simulated ones on 127.0.0.1:8180): the registry may
+  # register, and the gateway may call, loopback over plain http. Never so in a deployment.
+  export PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE="${PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE:-127.0.0.1/32}"
+  export PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP="${PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP:-true}"
   start_judges
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
@@ -42,8 +49,13 @@ start() {
     if [[ $name == registry ]]; then
       extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
                  "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
+    elif [[ $name == gateway ]]; then
+      # The gateway checks keys against the HMACs the registry announces: the same pepper.
+      extra=(env "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
+    elif [[ $name == simulated-agents ]]; then
+      extra=(env "PACTLINE_SIMULATED_AGENTS_PORT=$port")
     fi
-    PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
+    PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "$(module "$name")" >> "$DIR/$name.log" 2>&1 &
     echo $! > "$DIR/$name.pid"
     say "started $name on 127.0.0.1:$port (pid $!)"
   done

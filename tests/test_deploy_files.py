@@ -13,13 +13,26 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import ALL_TOPICS
+from pactline_gateway.settings import GatewaySettings
+from pactline_jury.settings import JurySettings
 from pactline_registry.settings import RegistrySettings
+from pactline_scoring.settings import ScoringSettings
 from pactline_service import ServiceSettings
+from pactline_settlement.settings import SettlementSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "kubernetes"
-DESIGN_SERVICES = {"pact-registry", "evaluator", "jury", "scoring", "settlement"}
+DESIGN_SERVICES = {"pact-registry", "evaluator", "jury", "scoring", "settlement", "gateway"}
+SETTINGS = {
+    "pact-registry": RegistrySettings,
+    "evaluator": EvaluatorSettings,
+    "jury": JurySettings,
+    "scoring": ScoringSettings,
+    "settlement": SettlementSettings,
+    "gateway": GatewaySettings,
+}
 
 
 def workspace_services() -> dict[str, dict]:
@@ -48,7 +61,7 @@ def test_every_compose_service_built_from_the_repo_exists_with_an_entry_point():
     members = workspace_services()
     by_package = {m["project"]["name"]: m for m in members.values()}
     built = {name: svc for name, svc in compose()["services"].items() if "build" in svc}
-    assert set(built) >= DESIGN_SERVICES, "docker-compose.yml must run all five services"
+    assert set(built) >= DESIGN_SERVICES, "docker-compose.yml must run all six services"
     for name, svc in built.items():
         package = f"pactline-{svc['build']['args']['SERVICE']}"
         assert package in by_package, f"compose service {name} builds {package}, which is not in services/"
@@ -58,11 +71,9 @@ def test_every_compose_service_built_from_the_repo_exists_with_an_entry_point():
 
 
 def test_compose_passes_only_settings_the_services_read():
-    shared = {f"PACTLINE_{field.upper()}" for field in ServiceSettings.model_fields}
-    registry = {f"PACTLINE_{field.upper()}" for field in RegistrySettings.model_fields}
     for name, svc in compose()["services"].items():
         env = svc.get("environment", {})
-        known = registry if name == "pact-registry" else shared
+        known = {f"PACTLINE_{field.upper()}" for field in SETTINGS.get(name, ServiceSettings).model_fields}
         unknown = {k for k in env if k.startswith("PACTLINE_")} - known
         assert not unknown, f"{name} sets {unknown}, which no setting reads"
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from faststream.kafka import KafkaBroker
 
-from pactline_events import AgentRegistered, ChainBroken, Envelope, canonical_json, verify_chain
+from pactline_events import AgentRegistered, ChainBroken, Envelope, canonical_json, decode, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
 from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext
 from pactline_messaging import dead_letters as dl
@@ -113,3 +113,76 @@ async def test_chain_read_back_after_a_relay_double_publish_counts_the_redeliver
     assert raw[2] == raw[0]
     verifier = verify_chain(raw)
     assert (verifier.heads[stream].seq, verifier.verified, verifier.redeliveries) == (2, 2, 1)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
+    producing_service, producer, kafka_topics, concurrency
+):
+    """The poll's transaction rolls back and is applied record by record: the poison event goes
+    to the dead-letter topic, every other event of the batch is applied once, in stream order
+    (also when the poll is split into concurrent transactions by stream lane)."""
+    svc = producing_service
+    await svc.pool.execute(
+        "CREATE TABLE applied_log (n bigserial PRIMARY KEY, event_id uuid NOT NULL, stream_id text NOT NULL, seq int)"
+    )
+    group = f"poison-batch-{uuid.uuid4().hex[:8]}"
+    await start_group_at_end(kafka_topics, group, AGENTS)
+    events = [await svc.register_agent(n, stream=f"{svc.prefix}s{n % 12}") for n in range(36)]
+    poison = events[17]
+    await svc.relay.drain()  # all on the topic first, so that polls hold many records
+
+    handlers = EventHandlers()
+
+    @handlers.on(AgentRegistered)
+    async def record(ctx: HandlerContext, event: Envelope) -> None:
+        if event.event_id == poison.event_id:
+            raise ValueError("this agent breaks the handler")
+        if event.stream_id.startswith(svc.prefix):
+            await ctx.conn.execute(
+                "INSERT INTO applied_log (event_id, stream_id, seq) VALUES ($1, $2, $3)",
+                event.event_id,
+                event.stream_id,
+                event.stream_seq,
+            )
+
+    polls: list[set[uuid.UUID]] = []
+
+    class RecordingConsumer(EventConsumer):
+        async def apply(self, records):
+            polls.append({decode(r.value).event_id for r in records})
+            await super().apply(records)
+
+    broker = KafkaBroker(kafka_topics, logger=None)
+    consumer = RecordingConsumer(
+        group,
+        svc.pool,
+        DeadLetterPublisher(producer, group),
+        handlers,
+        max_attempts=2,
+        retry_base_s=0.01,
+        concurrency=concurrency,
+    )
+    consumer.subscribe(broker, group_id=group)
+    await broker.start()
+    try:
+        await wait_for(
+            lambda: svc.pool.fetchval("SELECT count(*) >= 35 FROM applied_log"), what="the 35 good events applied"
+        )
+    finally:
+        await broker.stop()
+
+    assert any(poison.event_id in poll and len(poll) > 1 for poll in polls), [len(p) for p in polls]
+    rows = await svc.pool.fetch("SELECT event_id, stream_id, seq FROM applied_log ORDER BY n")
+    good = [e for e in events if e is not poison]
+    assert sorted(r["event_id"] for r in rows) == sorted(e.event_id for e in good)  # each once
+    by_stream: dict[str, list[int]] = {}
+    for row in rows:
+        by_stream.setdefault(row["stream_id"], []).append(row["seq"])
+    expected: dict[str, list[int]] = {}
+    for event in good:
+        expected.setdefault(event.stream_id, []).append(event.stream_seq)
+    assert by_stream == expected
+    letters = await read_topic(kafka_topics, DEAD_LETTERS, lambda r: dict(r.headers).get(dl.CONSUMER) == group.encode())
+    assert [decode(r.value).event_id for r in letters] == [poison.event_id]
+    assert b"this agent breaks the handler" in dict(letters[0].headers)[dl.REASON]

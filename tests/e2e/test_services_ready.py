@@ -1,4 +1,4 @@
-"""Each of the five services starts on the shared runtime, answers /health, /ready and /metrics
+"""Each of the six services starts on the shared runtime, answers /health, /ready and /metrics
 against the real broker and database, and shuts down gracefully on SIGTERM."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from waiting import wait_for
 
 pytestmark = pytest.mark.infra
 
-SERVICES = ["registry", "evaluator", "jury", "scoring", "settlement"]
+SERVICES = ["registry", "evaluator", "jury", "scoring", "settlement", "gateway"]
 
 
 def free_port() -> int:
@@ -25,7 +25,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_all_five_services_become_ready_and_stop_gracefully(kafka_topics, database_url):
+async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, database_url):
     procs = {}
     ports = {name: free_port() for name in SERVICES}
     for name in SERVICES:

@@ -13,7 +13,18 @@ from pactline_registry.settings import RegistrySettings
 BOOTSTRAP_KEY = "test-bootstrap-admin-key-0123456789"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pacts"
 # Tables whose rows a refused request must never touch (the schemathesis test counts them).
-STATE_TABLES = ("principals", "api_keys", "agents", "pacts", "pact_versions", "acceptances", "tasks", "outbox")
+STATE_TABLES = (
+    "principals",
+    "api_keys",
+    "agents",
+    "agent_endpoints",
+    "pacts",
+    "pact_versions",
+    "acceptances",
+    "tasks",
+    "task_disputes",
+    "outbox",
+)
 OPERATOR_ADDRESS = "0x" + "11" * 20
 BUYER_ADDRESS = "0x" + "22" * 20
 
@@ -97,5 +108,7 @@ def registry_settings(database_url: str, kafka: str) -> RegistrySettings:
         kafka_bootstrap=kafka,
         registry_bootstrap_admin_key=BOOTSTRAP_KEY,
         registry_key_pepper="test-pepper",
+        agent_endpoints_allow_private="127.0.0.1/32",
+        agent_endpoints_allow_http=True,
         log_format="text",
     )

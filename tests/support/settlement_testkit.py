@@ -85,6 +85,7 @@ def completed(task_id: str, acceptance_id: str = "acc-1", job_id: str | None = N
         escrow_job_id=job_id,
         idempotency_key=f"key-{task_id}",
         output_digest=hashlib.sha256(output.encode()).hexdigest(),
+        provenance="buyer_only",
     )
 
 

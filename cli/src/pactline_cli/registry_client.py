@@ -155,6 +155,14 @@ class RegistryClient:
         reference, escrow_job_id (see TaskCreate in the OpenAPI document)."""
         return self._call("POST", f"/v1/acceptances/{acceptance_id}/tasks", json=task)
 
+    def dispute_task(self, task_id: str, reason: str) -> Json:
+        """The agent's operator disputes a buyer-only report (docs/evaluation.md, "Evidence provenance")."""
+        return self._call("POST", f"/v1/tasks/{task_id}/dispute", json={"reason": reason})
+
+    def register_endpoint(self, agent_id: str, base_url: str) -> Json:
+        """Where the agent answers; the gateway forwards buyers' calls only there."""
+        return self._call("POST", f"/v1/agents/{agent_id}/endpoint", json={"base_url": base_url})
+
     def tasks(self, acceptance_id: str, limit: int = 50) -> Iterator[Json]:
         return self._pages(f"/v1/acceptances/{acceptance_id}/tasks", {}, limit)
 

@@ -63,9 +63,7 @@ def scores_figure(points: list[ScorePoint]) -> go.Figure:
     for agent in sorted({p.agent for p in points}):
         series = sorted((p for p in points if p.agent == agent), key=lambda p: p.at)
         figure.add_trace(
-            go.Scatter(
-                x=[p.at for p in series], y=[p.composite for p in series], mode="lines+markers", name=agent
-            )
+            go.Scatter(x=[p.at for p in series], y=[p.composite for p in series], mode="lines+markers", name=agent)
         )
     figure.update_layout(title="Trust score over time", yaxis={"title": "composite (0-1000)", "range": [0, 1000]})
     return figure

@@ -43,7 +43,12 @@ async def test_apply_is_idempotent_and_refuses_edited_migrations(database_url, d
     conn = await asyncpg.connect(database_url)
     try:
         first = await migrations.apply(conn, db_schema, sources)
-        assert first == ["messaging/0001_messaging.sql", "messaging/0002_projection_states.sql", "svc/0001_things.sql"]
+        assert first == [
+            "messaging/0001_messaging.sql",
+            "messaging/0002_projection_states.sql",
+            "messaging/0003_outbox_lanes.sql",
+            "svc/0001_things.sql",
+        ]
         assert await migrations.apply(conn, db_schema, sources) == []
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", db_schema)
         assert {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from uuid import uuid4
 
 import pytest
@@ -62,5 +63,47 @@ async def test_a_rolled_back_append_leaves_no_event_and_no_gap(database_url, db_
         raw = [bytes(r["value"]) for r in await pool.fetch("SELECT value FROM outbox ORDER BY id")]
         assert [decode(r).payload.name for r in raw] == ["agent 0", "agent 2"]
         assert verify_chain(raw).heads["agent-a"].seq == 2
+    finally:
+        await pool.close()
+
+
+
+async def test_append_many_gives_the_bytes_and_chain_of_appending_one_by_one(database_url, db_schema):
+    existing = pending("agent-a", 99)  # a stream whose head is already in the table
+    events = [pending(stream, n) for n in range(4) for stream in ("agent-b", "agent-a", "agent-b")]
+    other_schema = f"{db_schema}_many"
+    one_by_one = await open_pool(database_url, db_schema)
+    batched = await open_pool(database_url, other_schema)
+    try:
+        for pool in (one_by_one, batched):
+            async with pool.acquire() as conn, conn.transaction():
+                await outbox.append(conn, existing, producer="test")
+        async with one_by_one.acquire() as conn, conn.transaction():
+            singly = [await outbox.append(conn, p, producer="test") for p in events]
+        async with batched.acquire() as conn, conn.transaction():
+            together = await outbox.append_many(conn, events, producer="test")
+        assert together == singly
+        query = "SELECT value, stream_seq, lane FROM outbox ORDER BY id"
+        rows = [tuple(r) for r in await batched.fetch(query)]
+        assert rows == [tuple(r) for r in await one_by_one.fetch(query)]
+        assert verify_chain([bytes(r[0]) for r in rows]).heads["agent-b"].seq == 8
+        heads = "SELECT stream_id, last_seq, last_hash FROM event_streams ORDER BY stream_id"
+        assert [tuple(r) for r in await batched.fetch(heads)] == [tuple(r) for r in await one_by_one.fetch(heads)]
+    finally:
+        await one_by_one.close()
+        await batched.execute(f"DROP SCHEMA {other_schema} CASCADE")
+        await batched.close()
+
+
+async def test_the_lane_of_a_stream_is_the_low_bits_of_the_first_md5_byte(database_url, db_schema):
+    """The rule docs/messaging.md gives, so that a tool in any language finds a stream's lane."""
+    pool = await open_pool(database_url, db_schema)
+    try:
+        streams = [f"acceptance-{n}" for n in range(40)] + ["agent-é"]
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.append_many(conn, [pending(s, 0) for s in streams], producer="test")
+        lanes = dict(await pool.fetch("SELECT stream_id, lane FROM outbox"))
+        assert lanes == {s: hashlib.md5(s.encode(), usedforsecurity=False).digest()[0] & 15 for s in streams}
+        assert len(set(lanes.values())) > 8
     finally:
         await pool.close()

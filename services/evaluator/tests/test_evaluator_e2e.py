@@ -12,8 +12,8 @@ from decimal import Decimal
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from evaluator_testkit import accepted, completed, deterministic, rubric
 
+from evaluator_testkit import accepted, completed, deterministic, rubric
 from pactline_evaluator.app import SPEC
 from pactline_evaluator.auth import Principal, Unauthenticated
 from pactline_evaluator.domain import jury_request_id

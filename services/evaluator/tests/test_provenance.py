@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from evaluator_testkit import clause, completed, evidence
 
+from evaluator_testkit import clause, completed, evidence
 from pactline_evaluator.checks import run_check
 from pactline_evaluator.evidence import PROVENANCE_FIELD, provenance_of, task_evidence
 from pactline_evaluator.provenance import MEASURED_KINDS, apply_provenance, can_fail
@@ -48,8 +48,12 @@ def test_only_gateway_and_countersigned_are_decisive():
 
 
 def test_v1_tasks_without_the_field_count_as_buyer_only():
-    assert not hasattr(completed(), PROVENANCE_FIELD)
+    # TaskCompleted v2 (issue 10) carries the field, and a stored v1 event is upcast to
+    # buyer_only; a payload without the field still reads as buyer_only here.
+    assert completed().provenance == "buyer_only"
     assert task_evidence(completed()).provenance == "buyer_only"
+    assert provenance_of(object()) == "buyer_only"
+    assert PROVENANCE_FIELD == "provenance"
 
 
 class _V2Task:

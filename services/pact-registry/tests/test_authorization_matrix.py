@@ -16,6 +16,7 @@ pytestmark = pytest.mark.infra
 
 ROLES = ("anonymous", "bad_key", "admin", "operator", "other_operator", "buyer", "other_buyer", "auditor")
 _jobs = itertools.count(1000)
+ENDPOINT = "http://127.0.0.1:8180/agents/reliable/v1"
 
 
 @dataclass
@@ -38,6 +39,10 @@ async def build_world(registry) -> World:
     for role in ("admin", "operator", "other_operator", "buyer", "other_buyer", "auditor"):
         ids[role], keys[role] = await registry.principal(role.removeprefix("other_"), name=role)
     agent_id = await registry.agent(keys["operator"])
+    endpoint = await registry.client.post(
+        f"/v1/agents/{agent_id}/endpoint", json={"base_url": ENDPOINT}, headers=auth(keys["operator"])
+    )
+    assert endpoint.status_code == 200, endpoint.text
     pact = await registry.publish(keys["operator"], agent_id)
     acceptance_id = (await registry.accept(keys["buyer"], pact["pact_id"]))["acceptance_id"]
     task = await registry.client.post(
@@ -97,6 +102,14 @@ ENDPOINTS: dict[str, tuple[Call, dict[str, int]]] = {
     "GET /v1/agents": (lambda w, h: _c(w).get("/v1/agents", headers=h), "all:200"),
     "GET /v1/agents/{id}": (lambda w, h: _c(w).get(f"/v1/agents/{w.agent_id}", headers=h), "all:200"),
     "POST /v1/agents/{id}/pacts": (_publish_own, {"operator": 201}),
+    "POST /v1/agents/{id}/endpoint": (
+        lambda w, h: _c(w).post(f"/v1/agents/{w.agent_id}/endpoint", json={"base_url": ENDPOINT}, headers=h),
+        {"operator": 200},
+    ),
+    "GET /v1/agents/{id}/endpoint": (
+        lambda w, h: _c(w).get(f"/v1/agents/{w.agent_id}/endpoint", headers=h),
+        {"admin": 200, "auditor": 200, "operator": 200},
+    ),
     "GET /v1/pacts": (lambda w, h: _c(w).get("/v1/pacts", headers=h), "all:200"),
     "GET /v1/pacts/{id}": (lambda w, h: _c(w).get(f"/v1/pacts/{w.pact['pact_id']}", headers=h), "all:200"),
     "GET /v1/pacts/{id}/versions/{v}": (
@@ -138,6 +151,10 @@ ENDPOINTS: dict[str, tuple[Call, dict[str, int]]] = {
     "GET /v1/tasks/{id}": (
         lambda w, h: _c(w).get(f"/v1/tasks/{w.task_id}", headers=h),
         {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200},
+    ),
+    "POST /v1/tasks/{id}/dispute": (
+        lambda w, h: _c(w).post(f"/v1/tasks/{w.task_id}/dispute", json={"reason": "absurd latency"}, headers=h),
+        {"operator": 201},
     ),
 }
 

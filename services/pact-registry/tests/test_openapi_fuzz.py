@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 
 from pactline_registry.app import SPEC
 from pactline_service import build_app
-from registry_testkit import BOOTSTRAP_KEY, Registry, auth, registry_settings
+from registry_testkit import BOOTSTRAP_KEY, Registry, auth, registry_settings, task_body
 
 pytestmark = pytest.mark.infra
 
@@ -29,9 +29,11 @@ WRITES = (
     "/v1/keys/{key_id}/revoke",
     "/v1/agents",
     "/v1/agents/{agent_id}/pacts",
+    "/v1/agents/{agent_id}/endpoint",
     "/v1/acceptances",
     "/v1/acceptances/{acceptance_id}/revoke",
     "/v1/acceptances/{acceptance_id}/tasks",
+    "/v1/tasks/{task_id}/dispute",
 )
 
 
@@ -86,7 +88,11 @@ async def _world(registry: Registry) -> dict[str, Any]:
     agent_id = await registry.agent(op_key)
     pact = await registry.publish(op_key, agent_id)
     pool = await registry.accept(buyer_key, pact["pact_id"], mode="aggregate", pool_size=5_000_000_000)
+    task = await registry.client.post(
+        f"/v1/acceptances/{pool['acceptance_id']}/tasks", json=task_body("fuzz-0", job=None), headers=auth(buyer_key)
+    )
     return {
+        "task_id": task.json()["task_id"],
         "admin": admin_key,
         "auditor": auditor_key,
         "operator": op_key,
@@ -103,9 +109,11 @@ def _strategy(schema: Any, path: str, world: dict[str, Any]) -> st.SearchStrateg
         "/v1/keys/{key_id}/revoke": "buyer",
         "/v1/agents": "operator",
         "/v1/agents/{agent_id}/pacts": "operator",
+        "/v1/agents/{agent_id}/endpoint": "operator",
+        "/v1/tasks/{task_id}/dispute": "operator",
     }.get(path, "buyer")
     # Real ids half of the time, so requests get past the lookups into validation and decisions.
-    pinned = {"agent_id": world["agent_id"], "acceptance_id": world["acceptance_id"]}
+    pinned = {"agent_id": world["agent_id"], "acceptance_id": world["acceptance_id"], "task_id": world["task_id"]}
     fixed = {name: value for name, value in pinned.items() if "{" + name + "}" in path}
     operation = schema[path]["POST"]
     options = []
@@ -170,6 +178,7 @@ READS = (
     "/v1/me",
     "/v1/agents",
     "/v1/agents/{agent_id}",
+    "/v1/agents/{agent_id}/endpoint",
     "/v1/pacts",
     "/v1/pacts/{pact_id}",
     "/v1/pacts/{pact_id}/versions/{version}",

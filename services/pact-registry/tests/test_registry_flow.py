@@ -42,7 +42,8 @@ async def test_register_publish_accept_submit(registry):
     assert [t["task_id"] for t in listed.json()["items"]] == [task["task_id"]]
     counts = await registry.counts()
     assert counts["tasks"] == 1
-    assert counts["outbox"] == 4  # AgentRegistered, PactPublished, PactAccepted, TaskCompleted
+    # ApiKeyIssued (operator, buyer), AgentRegistered, PactPublished, PactAccepted, TaskCompleted
+    assert counts["outbox"] == 6
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir()))
@@ -163,7 +164,7 @@ async def test_idempotency_key_gives_the_same_task_and_a_different_body_conflict
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     counts = await registry.counts()
     assert counts["tasks"] == 1
-    assert counts["outbox"] == 4
+    assert counts["outbox"] == 6  # one TaskCompleted among the setup's five events
 
 
 async def test_escrow_job_id_rules_per_mode(registry):

@@ -11,18 +11,6 @@ from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from settlement_testkit import (
-    BUYER,
-    EVIDENCE,
-    OUTPUT_DIGEST,
-    PROVIDER,
-    T0,
-    WINDOW,
-    accepted,
-    completed,
-    envelope,
-    verdict,
-)
 
 from pactline_events import (
     EscrowFunded,
@@ -44,6 +32,18 @@ from pactline_settlement.domain import (
     TaskVerdict,
     Wait,
     decide_job,
+)
+from settlement_testkit import (
+    BUYER,
+    EVIDENCE,
+    OUTPUT_DIGEST,
+    PROVIDER,
+    T0,
+    WINDOW,
+    accepted,
+    completed,
+    envelope,
+    verdict,
 )
 
 PRICE = 50_000

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_utils import keccak
-from settlement_chain import PRICE, new_deal, settle_events, wait_until
 
 from pactline_escrow import JobStatus
 from pactline_events.topics import ACCEPTANCES, VERDICTS
+from settlement_chain import PRICE, new_deal, settle_events, wait_until
 from topic_reader import start_group_at_end
 
 pytestmark = pytest.mark.infra

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 import rfc8785
 
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -66,8 +67,47 @@ def _check(value: Any, path: str) -> Any:
     raise TypeError(f"{type(value).__name__} at {path or '/'} is not JSON")
 
 
+def _fast_path_applies(value: Any) -> bool:
+    """True when orjson's sorted output is byte-for-byte the JCS form of ``value``.
+
+    That holds for exact dict/list/str/int/bool/None with safe integers and ASCII-only keys:
+    orjson escapes strings exactly as JCS does, and for ASCII keys code-point order (orjson's)
+    is UTF-16 code-unit order (JCS's). Anything else takes the reference path, which also
+    produces the precise error. tests/test_canonical_fast_path.py proves the equality.
+    """
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                return False
+            # Leaves inline: one call per container, not per value (this runs for every event).
+            item_kind = type(item)
+            if item_kind is str or item_kind is bool or item is None:
+                continue
+            if item_kind is int:
+                if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                    return False
+            elif not _fast_path_applies(item):
+                return False
+        return True
+    if kind is list:
+        return all(_fast_path_applies(v) for v in value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return False
+
+
 def canonical_json(value: Any) -> bytes:
     """Serialize plain JSON data (dict/list/str/int/bool/None) to its RFC 8785 bytes."""
+    if _fast_path_applies(value):
+        # orjson (Rust) is ~40x faster than the reference rfc8785 package on an event; it
+        # refuses lone surrogates, which then fall through to the reference path's error.
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
     try:
         return rfc8785.dumps(_check(value, ""))
     except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate, which UTF-8 cannot carry

@@ -5,7 +5,17 @@ from __future__ import annotations
 from .envelope import EventPayload
 from .escrow_events import EscrowFunded, EscrowReclaimed, EscrowSettled, EscrowSubmitted
 from .jury_events import JuryDeliberated, JuryRequested
-from .registry_events import AcceptanceRevoked, AgentRegistered, PactAccepted, PactPublished, TaskCompleted
+from .registry_events import (
+    AcceptanceRevoked,
+    AgentEndpointRegistered,
+    AgentRegistered,
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    PactAccepted,
+    PactPublished,
+    TaskCompleted,
+    TaskDisputed,
+)
 from .scoring_events import TrustScoreUpdated
 from .verdict_events import VerdictIssued
 
@@ -15,6 +25,10 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "PactAccepted": PactAccepted,
     "TaskCompleted": TaskCompleted,
     "AcceptanceRevoked": AcceptanceRevoked,
+    "AgentEndpointRegistered": AgentEndpointRegistered,
+    "TaskDisputed": TaskDisputed,
+    "ApiKeyIssued": ApiKeyIssued,
+    "ApiKeyRevoked": ApiKeyRevoked,
     "JuryRequested": JuryRequested,
     "JuryDeliberated": JuryDeliberated,
     "VerdictIssued": VerdictIssued,

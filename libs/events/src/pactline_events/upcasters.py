@@ -62,6 +62,24 @@ def escrow_settled_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def task_completed_v1_to_v2(payload: Payload) -> Payload:
+    """v1 was always the buyer's report, with one token count and no provenance.
+
+    v2 says how the measurements were obtained; a v1 event is a buyer-only report whose
+    ``tokens`` is the reported total (its input/output split and first-token time unknown).
+    """
+    return {
+        **payload,
+        "first_token_ms": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "token_source": "reported",
+        "provenance": "buyer_only",
+        "countersignature": None,
+        "agent_error": None,
+    }
+
+
 def jury_deliberated_v1_to_v2(payload: Payload) -> Payload:
     """v2 adds per-judge validity, flags, latency and simulation, per-clause agreement, quorum
     and reason, the excluded judges, the injection evidence, the fences and the total cost.
@@ -127,11 +145,24 @@ def verdict_issued_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
+    """v2 adds confidence, tier, params_digest and each dimension's lower_bound; v1 never
+    carried them, so they are null rather than invented."""
+    lifted = {key: value for key, value in payload.items()}
+    lifted["dimensions"] = {
+        name: {**dim, "lower_bound": None} for name, dim in dict(payload.get("dimensions", {})).items()
+    }
+    lifted.update(confidence=None, tier=None, params_digest=None)
+    return lifted
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
     ("EscrowFunded", 1): escrow_funded_v1_to_v2,
     ("EscrowSettled", 1): escrow_settled_v1_to_v2,
+    ("TaskCompleted", 1): task_completed_v1_to_v2,
     ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
+    ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,
     ("VerdictIssued", 1): verdict_issued_v1_to_v2,
 }
 

@@ -1,27 +1,47 @@
 """Consuming events exactly once in effect, a poll at a time.
 
-The records of one poll (bounded by count and bytes) are applied in ONE database transaction:
-the inbox claims for the whole batch in one statement (redeliveries skipped), each handler's
-effects and outbox rows in log order, then the commit; Kafka offsets are committed only
-after it (FastStream ``AckPolicy.MANUAL``, never auto-commit). A crash between the two
-redelivers the batch and the inbox makes the second delivery a no-op.
+The records of one poll (bounded by count and bytes) are applied in ONE database transaction
+by default. With ``concurrency`` above 1 they are split into that many transactions run side
+by side, so that the round trips of one hide behind another's; records go to a transaction
+by **stream lane** (CRC-32 of the Kafka key, which is the stream id, mod 8, then mod
+``concurrency``), so one stream's records are always in one transaction, in log order. That
+is only for handlers that touch their own stream's rows: two transactions applying related
+events of different streams side by side may each miss what the other is writing.
 
-A handler that raises must not take the good records of its batch down with it: the batch's
-transaction rolls back and the batch is applied again record by record, each in its own
+Each transaction takes the advisory locks of the (topic, partition, stream lane) **lanes** it
+touches and claims its records in the inbox in one statement (redeliveries skipped), runs
+each handler (effects and outbox rows) in log order, and commits. Kafka offsets are committed
+only after every transaction of the poll committed (FastStream ``AckPolicy.MANUAL``, never
+auto-commit). A crash before that redelivers the poll and the inbox makes the second delivery
+a no-op.
+
+A handler that raises must not take the good records of its transaction down with it: it
+rolls back and its records are applied again one by one, each in its own
 transaction with its own retries, so exactly the bad record goes to the dead-letter topic
 with its reason and every other record is applied once, still in log order. Records that
-cannot be decoded go to the dead-letter topic before the transaction. Infrastructure errors
+cannot be decoded go to the dead-letter topic before any transaction. Infrastructure errors
 (database or broker down) are retried without limit and never count against a record.
+
+Several instances of a service share its consumer group. Each transaction first takes a
+transaction-scoped advisory lock per (group, topic, partition, lane) it touches, so two
+instances never apply records of one lane at the same time, even when a rebalance hands a
+partition over while its previous owner is still inside a poll (or is a zombie past its
+session timeout): the inbox makes the later one's copies no-ops and the applied records of a
+lane always stay a prefix of its log. On a rebalance the consumer also finishes the poll in
+flight before giving its partitions up, so the hand-over usually redelivers nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 import asyncpg
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -44,6 +64,21 @@ tracer = trace.get_tracer("pactline.messaging")
 
 DEFAULT_BATCH_RECORDS = 500
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
+DEFAULT_CONCURRENCY = 1
+"""Transactions of one poll in flight at once; each holds a connection of the pool. One by
+default: handlers that relate events of different streams (a task that arrives before its
+acceptance, on another stream) may read what a concurrent transaction is writing and miss
+it; a service whose handlers touch only their own stream's rows can raise it."""
+BATCH_WAIT_MS = 20
+"""How long a poll waits for records; FastStream sleeps as long again after an empty one, so
+this bounds the latency an idle consumer adds."""
+STREAM_LANES = 8
+"""Streams of a partition fall into this many lanes (CRC-32 of the Kafka key, the stream id):
+the unit of the advisory locks that keep two instances of a group off the same records."""
+
+
+def stream_lane(record: ConsumerRecord) -> int:
+    return zlib.crc32(record.key or b"") % STREAM_LANES
 
 
 class HandlerFailed(Exception):
@@ -55,15 +90,39 @@ def safe_headers(record: ConsumerRecord) -> list[tuple[str, bytes]]:
     return [(k, v) for k, v in (record.headers or ()) if isinstance(k, str) and isinstance(v, bytes)]
 
 
+def _has_null_header(record: ConsumerRecord) -> bool:
+    return any(not isinstance(v, bytes) for _, v in record.headers or ())
+
+
 async def _parse(batch: tuple[ConsumerRecord, ...], original: Any) -> Any:
     # FastStream's own parser decodes every header value as UTF-8 and fails on a null one,
     # which would re-deliver that record forever; hand it clean headers instead.
-    return await original(tuple(replace(r, headers=safe_headers(r)) for r in batch))
+    return await original(tuple(replace(r, headers=safe_headers(r)) if _has_null_header(r) else r for r in batch))
 
 
 async def _decode(message: Any, original: Any) -> Any:
     # The consumer decodes events itself (pactline_events.decode); skip FastStream's JSON pass.
     return message.body
+
+
+def lane_locks(group: str, records: Sequence[ConsumerRecord]) -> list[str]:
+    """The advisory locks a transaction over ``records`` holds: (group, topic, partition, stream
+    lane); a collision of their 64-bit hashes only serializes more."""
+    return sorted({f"{group}/{r.topic}/{r.partition}/{stream_lane(r)}" for r in records})
+
+
+class _FinishBatchBeforeRevoke(ConsumerRebalanceListener):
+    """Lets the batch in flight commit (effects and offsets) before the partitions move."""
+
+    def __init__(self, in_flight: asyncio.Lock) -> None:
+        self._in_flight = in_flight
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._in_flight:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
 
 
 class EventConsumer:
@@ -86,6 +145,7 @@ class EventConsumer:
         retry_base_s: float = 0.2,
         batch_max_records: int = DEFAULT_BATCH_RECORDS,
         batch_max_bytes: int = DEFAULT_BATCH_BYTES,
+        concurrency: int = DEFAULT_CONCURRENCY,
         on_committed: Callable[[Envelope, bool], None] | None = None,
     ) -> None:
         self.name = name
@@ -99,6 +159,10 @@ class EventConsumer:
         self.batch_max_records = batch_max_records
         self.batch_max_bytes = batch_max_bytes
         self._on_committed = on_committed
+        self._in_flight = asyncio.Lock()
+        if not 1 <= concurrency <= STREAM_LANES:
+            raise ValueError(f"concurrency must be within 1..{STREAM_LANES}, got {concurrency}")
+        self._concurrency = concurrency
 
     def subscribe(
         self,
@@ -106,13 +170,18 @@ class EventConsumer:
         *,
         group_id: str | None = None,
         start_at: Literal["earliest", "latest"] = "earliest",
+        topics: Sequence[str] | None = None,
+        **kafka_options: Any,
     ) -> Any:
         """Attach to ``broker`` as one batch subscriber of the handlers' topics.
 
         A new group starts at the ``earliest`` offset (a service must see the whole log);
         ``latest`` is for tools that only care about what happens from now on.
+        ``topics`` replaces the catalog's topics of the handled types (a replay or bench
+        topic). ``kafka_options`` go to the group consumer as they are
+        (``session_timeout_ms``, ``heartbeat_interval_ms``, ``group_instance_id``, ...).
         """
-        topics = self._handlers.topics
+        topics = tuple(topics) if topics is not None else self._handlers.topics
         if not topics:
             raise ValueError(f"{self.name} has no handlers to subscribe")
         consumer = self
@@ -125,10 +194,14 @@ class EventConsumer:
             max_partition_fetch_bytes=self.batch_max_bytes,
             fetch_max_bytes=self.batch_max_bytes,
             ack_policy=AckPolicy.MANUAL,
+            # After an empty poll FastStream sleeps this long too: keep it short for latency.
+            batch_timeout_ms=BATCH_WAIT_MS,
             auto_offset_reset=start_at,
             parser=_parse,
             decoder=_decode,
+            listener=_FinishBatchBeforeRevoke(self._in_flight),
             title=f"{self.name}:{','.join(topics)}",
+            **kafka_options,
         )
         async def on_batch(message: KafkaMessage) -> None:
             await consumer.process(message)
@@ -140,13 +213,14 @@ class EventConsumer:
         records = message.raw_message
         if not isinstance(records, tuple):
             records = (records,)
-        try:
-            await self.apply(records)
-        except BaseException:
-            # Not committed: rewind so these records are read again rather than skipped.
-            await message.nack()
-            raise
-        await message.ack()
+        async with self._in_flight:
+            try:
+                await self.apply(records)
+            except BaseException:
+                # Not committed: rewind so these records are read again rather than skipped.
+                await message.nack()
+                raise
+            await message.ack()
 
     async def apply(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply ``records`` (one poll, log order per partition) exactly once in effect."""
@@ -165,16 +239,49 @@ class EventConsumer:
             items.append((record, envelope))
         if not items:
             return
-        try:
-            outcomes = await self._retry_infrastructure(self._apply_batch, items)
-        except HandlerFailed:
-            outcomes = [await self._apply_alone(record, envelope) for record, envelope in items]
-        for (_, envelope), applied in zip(items, outcomes, strict=True):
-            if applied is None:
-                continue
-            EVENTS_CONSUMED.labels(self.name, "applied" if applied else "duplicate").inc()
+        # Each stream lane goes to one of at most `concurrency` transactions, so a stream keeps
+        # its log order and a poll costs a few commits however many lanes it touches.
+        shares: dict[int, list[tuple[ConsumerRecord, Envelope]]] = {}
+        for item in items:
+            shares.setdefault(stream_lane(item[0]) % self._concurrency, []).append(item)
+        if len(shares) == 1:
+            await self._apply_share(items)
+            return
+        # Shares are independent: their transactions run side by side and the database round
+        # trips of one hide behind another's. A failure cancels the others and the poll is read
+        # again (what they committed makes that a no-op).
+        async with asyncio.TaskGroup() as group:
+            for share in shares.values():
+                group.create_task(self._apply_share(share))
+
+    async def _apply_share(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        for chunk in self._chunks(items):
+            try:
+                outcomes = await self._retry_infrastructure(self._apply_batch, chunk)
+            except HandlerFailed:
+                outcomes = [await self._apply_alone(record, envelope) for record, envelope in chunk]
+            applied_count = sum(1 for applied in outcomes if applied)
+            EVENTS_CONSUMED.labels(self.name, "applied").inc(applied_count)
+            EVENTS_CONSUMED.labels(self.name, "duplicate").inc(outcomes.count(False))
             if self._on_committed is not None:
-                self._on_committed(envelope, applied)
+                for (_, envelope), applied in zip(chunk, outcomes, strict=True):
+                    if applied is not None:
+                        self._on_committed(envelope, applied)
+
+    def _chunks(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
+        """Transactions of at most ``batch_max_records`` records and ``batch_max_bytes`` bytes
+        (a record larger than the limit alone), in log order."""
+        chunk: list[tuple[ConsumerRecord, Envelope]] = []
+        size = 0
+        for item in items:
+            length = len(item[0].value or b"")
+            if chunk and (len(chunk) >= self.batch_max_records or size + length > self.batch_max_bytes):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(item)
+            size += length
+        if chunk:
+            yield chunk
 
     async def _retry_infrastructure(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``fn(*args)`` again and again while the database or the broker is unavailable."""
@@ -189,7 +296,12 @@ class EventConsumer:
     async def _apply_batch(self, items: list[tuple[ConsumerRecord, Envelope]]) -> list[bool | None]:
         """All of ``items`` in one transaction; True applied, False duplicate."""
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await inbox.claim_many(conn, self.name, [envelope.event_id for _, envelope in items])
+            fresh = await inbox.claim_many_locked(
+                conn,
+                self.name,
+                [envelope.event_id for _, envelope in items],
+                lane_locks(self.name, [record for record, _ in items]),
+            )
             outcomes: list[bool | None] = []
             for record, envelope in items:
                 if envelope.event_id not in fresh:
@@ -218,7 +330,10 @@ class EventConsumer:
 
         async def attempt() -> bool:
             async with self._pool.acquire() as conn, conn.transaction():
-                if not await inbox.claim(conn, self.name, envelope.event_id):
+                claimed = await inbox.claim_many_locked(
+                    conn, self.name, [envelope.event_id], lane_locks(self.name, [record])
+                )
+                if not claimed:
                     return False
                 await self._run_handler(conn, record, envelope)
                 return True

@@ -30,7 +30,12 @@ class DeadLetterPublisher:
 
     async def send(self, record: ConsumerRecord, *, kind: str, reason: str, attempts: int = 1) -> None:
         """Publish the original bytes with the reason; returns once the broker has them."""
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("x-dead-letter-")]
+        # A header with a null value is legal on the wire; keep the ones that carry bytes.
+        headers = [
+            (k, v)
+            for k, v in (record.headers or ())
+            if isinstance(k, str) and isinstance(v, bytes) and not k.startswith("x-dead-letter-")
+        ]
         headers += [
             (REASON, reason[:2000].encode()),
             (KIND, kind.encode()),

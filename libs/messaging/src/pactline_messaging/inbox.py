@@ -37,3 +37,30 @@ async def claim_many(conn: asyncpg.Connection, consumer: str, event_ids: Sequenc
         list(event_ids),
     )
     return {r["event_id"] for r in rows}
+
+
+async def claim_many_locked(
+    conn: asyncpg.Connection, consumer: str, event_ids: Sequence[UUID], locks: Sequence[str]
+) -> set[UUID]:
+    """``claim_many`` after taking the transaction-scoped advisory locks ``locks``, in one round trip.
+
+    The locks are taken in sorted order (no deadlock between two claimers) before any row is
+    inserted: the inserted rows join the one-row result of the lock CTE. A claim that waited
+    for a lock still sees what the holder committed, since ON CONFLICT checks the index
+    against committed rows, not against the statement's snapshot.
+    """
+    if not event_ids:
+        return set()
+    rows = await conn.fetch(
+        """WITH locked AS MATERIALIZED (
+               SELECT count(pg_advisory_xact_lock(h)) AS n
+               FROM (SELECT hashtextextended(k, 0) AS h FROM unnest($3::text[]) AS t(k) ORDER BY 1) AS ordered
+           )
+           INSERT INTO processed_events (consumer, event_id)
+           SELECT $1, id FROM locked, unnest($2::uuid[]) AS batch(id)
+           ON CONFLICT DO NOTHING RETURNING event_id""",
+        consumer,
+        list(event_ids),
+        sorted(set(locks)),
+    )
+    return {r["event_id"] for r in rows}

@@ -1,18 +1,20 @@
 """Appending events to the outbox inside the caller's transaction.
 
 The stream head row is locked while the event is sealed, so sequence numbers and the hash
-chain of a stream never fork, even with several replicas writing.
+chain of a stream never fork, even with several replicas writing. Outbox ids are taken in
+append order, so within a stream id order is ``stream_seq`` order (the relay relies on it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import orjson
 from opentelemetry import propagate
 
 from pactline_events import GENESIS_HASH, Envelope, EventPayload, PendingEvent, encode, new_event_id, topic_for
@@ -27,46 +29,74 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
 
     Must run inside the transaction that makes the state change the event describes.
     """
+    return (await append_many(conn, [pending], producer=producer))[0]
+
+
+async def append_many(conn: asyncpg.Connection, pendings: Sequence[PendingEvent], *, producer: str) -> list[Envelope]:
+    """Seal ``pendings`` in order (several may share a stream) and queue them, in two round trips.
+
+    The same events, bytes and chain as appending them one by one; one statement takes and
+    locks every stream head (in stream order, so two writers never wait on each other in a
+    cycle), one more moves the heads, queues the events and wakes the relay.
+    """
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the state change's transaction")
-    # One round trip takes (and locks, through the no-op update) the stream head...
-    head = await conn.fetchrow(
-        """INSERT INTO event_streams (stream_id, last_seq, last_hash) VALUES ($1, 0, $2)
+    if not pendings:
+        return []
+    streams = sorted({p.stream_id for p in pendings})
+    # The no-op update locks an existing head; a new stream gets a genesis head, locked too.
+    rows = await conn.fetch(
+        """INSERT INTO event_streams (stream_id, last_seq, last_hash)
+           SELECT s, 0, $2 FROM unnest($1::text[]) AS t(s) ORDER BY s
            ON CONFLICT (stream_id) DO UPDATE SET last_seq = event_streams.last_seq
-           RETURNING last_seq, last_hash""",
-        pending.stream_id,
+           RETURNING stream_id, last_seq, last_hash""",
+        streams,
         GENESIS_HASH,
     )
-    envelope = pending.seal(producer=producer, stream_seq=head["last_seq"] + 1, prev_hash=head["last_hash"])
-    value = encode(envelope)
-    headers = {
-        "event_type": envelope.event_type,
-        "event_id": str(envelope.event_id),
-        "correlation_id": str(envelope.correlation_id),
-        "content-type": "application/json",
-    }
-    propagate.inject(headers)  # trace context travels to consumers in Kafka headers
-    # ...and one more moves it, queues the event and wakes the relay. The notification is
-    # delivered at commit only, so the relay never wakes for a rolled-back event.
+    heads: dict[str, tuple[int, str]] = {r["stream_id"]: (r["last_seq"], r["last_hash"]) for r in rows}
+    envelopes: list[Envelope] = []
+    values: list[bytes] = []
+    headers: list[str] = []
+    for pending in pendings:
+        seq, prev_hash = heads[pending.stream_id]
+        envelope = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash)
+        value = encode(envelope)
+        heads[pending.stream_id] = (seq + 1, hashlib.sha256(value).hexdigest())
+        carrier = {
+            "event_type": envelope.event_type,
+            "event_id": str(envelope.event_id),
+            "correlation_id": str(envelope.correlation_id),
+            "content-type": "application/json",
+        }
+        propagate.inject(carrier)  # trace context travels to consumers in Kafka headers
+        envelopes.append(envelope)
+        values.append(value)
+        headers.append(orjson.dumps(carrier).decode())
+    # The notification is delivered at commit only, so the relay never wakes for a rolled-back event.
     await conn.execute(
         """WITH moved AS (
-               UPDATE event_streams SET last_seq = $4, last_hash = $8 WHERE stream_id = $3
+               UPDATE event_streams e SET last_seq = h.seq, last_hash = h.hash
+               FROM unnest($1::text[], $2::bigint[], $3::text[]) AS h(stream_id, seq, hash)
+               WHERE e.stream_id = h.stream_id
            ), queued AS (
                INSERT INTO outbox (event_id, event_type, stream_id, stream_seq, topic, value, headers)
-               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+               SELECT * FROM unnest($4::uuid[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bytea[],
+                                    $10::jsonb[])
            )
-           SELECT pg_notify($9, '')""",
-        envelope.event_id,
-        envelope.event_type,
-        envelope.stream_id,
-        envelope.stream_seq,
-        topic_for(envelope.event_type),
-        value,
-        json.dumps(headers),
-        hashlib.sha256(value).hexdigest(),
+           SELECT pg_notify($11, '')""",
+        list(heads),
+        [h[0] for h in heads.values()],
+        [h[1] for h in heads.values()],
+        [e.event_id for e in envelopes],
+        [e.event_type for e in envelopes],
+        [e.stream_id for e in envelopes],
+        [e.stream_seq for e in envelopes],
+        [topic_for(e.event_type) for e in envelopes],
+        values,
+        headers,
         NOTIFY_CHANNEL,
     )
-    return envelope
+    return envelopes
 
 
 async def emit(

@@ -270,6 +270,10 @@ class ProjectionRunner:
                 except EventError as exc:
                     await self._dead_letters.send(record, kind="undecodable", reason=f"{type(exc).__name__}: {exc}")
         async with self._pool.acquire() as conn, conn.transaction():
+            # Every instance of a service runs its projections over all partitions; one poll at
+            # a time folds, and the next reads the stream positions the previous one committed,
+            # so two instances fold each event once.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"projection/{self.name}")
             self.folded += await fold(conn, self.projection, events, producer=self._producer)
             for tp, records in batches.items():
                 await checkpoints.save(conn, self.name, tp.topic, tp.partition, records[-1].offset + 1)

@@ -5,6 +5,7 @@ from pactline_pacts.clauses import (
     ALL_PII_CATEGORIES,
     JURY_CLAUSE_KINDS,
     KNOWN_CLAUSE_KINDS,
+    MEASURED_CLAUSE_KINDS,
     AllowedToolsClause,
     Clause,
     ClauseBase,
@@ -25,7 +26,7 @@ from pactline_pacts.clauses import (
     RubricClause,
     Severity,
 )
-from pactline_pacts.document import PACT_FORMAT, EscrowTerms, PactDocument, PassRule
+from pactline_pacts.document import PACT_FORMAT, EscrowTerms, EvidenceRequirement, PactDocument, PassRule
 from pactline_pacts.errors import PactError, PactInvalid
 from pactline_pacts.hashing import pact_hash
 from pactline_pacts.parsing import parse_pact, validate_pact
@@ -35,6 +36,7 @@ __all__ = [
     "ALL_PII_CATEGORIES",
     "JURY_CLAUSE_KINDS",
     "KNOWN_CLAUSE_KINDS",
+    "MEASURED_CLAUSE_KINDS",
     "MEASUREMENT_FIELDS",
     "PACT_FORMAT",
     "AllowedToolsClause",
@@ -43,6 +45,7 @@ __all__ = [
     "ContainsClause",
     "Dimension",
     "EscrowTerms",
+    "EvidenceRequirement",
     "ExactMatchClause",
     "ForbiddenToolsClause",
     "JsonSchemaClause",

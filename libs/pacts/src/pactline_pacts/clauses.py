@@ -220,3 +220,8 @@ CLAUSE_MODELS: dict[str, type[ClauseBase]] = {
 }
 KNOWN_CLAUSE_KINDS: frozenset[str] = frozenset(CLAUSE_MODELS)
 JURY_CLAUSE_KINDS: frozenset[str] = frozenset({"rubric"})
+# Clauses checked against what a task reports about itself (its measurements and the tool calls
+# it made) rather than against its output: the ones a pact's ``evidence`` requirement is about.
+MEASURED_CLAUSE_KINDS: frozenset[str] = frozenset(
+    {"max_latency_ms", "max_cost", "max_tokens", "allowed_tools", "forbidden_tools"}
+)

@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from pactline_pacts import limits
+from pactline_pacts.clauses import MEASURED_CLAUSE_KINDS
 from pactline_pacts.errors import PactError, join_pointer
 
 _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -33,6 +34,8 @@ def check_consistency(data: dict[str, Any]) -> list[PactError]:
     escrow = data.get("escrow")
     if isinstance(escrow, dict):
         _check_escrow(escrow, errors)
+    if isinstance(data.get("evidence"), dict) and isinstance(clauses, list):
+        _check_evidence(clauses, errors)
     return errors
 
 
@@ -126,5 +129,17 @@ def _check_escrow(escrow: dict[str, Any], errors: list[PactError]) -> None:
                 "/escrow/max_pool_size",
                 f"max_pool_size ({pool}) is smaller than min_task_price ({price}); "
                 "a pool could not pay for a single task",
+            )
+        )
+
+
+def _check_evidence(clauses: list[Any], errors: list[PactError]) -> None:
+    kinds = {c.get("kind") for c in clauses if isinstance(c, dict)}
+    if not kinds & MEASURED_CLAUSE_KINDS:
+        errors.append(
+            PactError(
+                "/evidence",
+                "evidence applies to the measured clauses (" + ", ".join(sorted(MEASURED_CLAUSE_KINDS)) + "), "
+                "and this pact has none; remove evidence or add such a clause",
             )
         )

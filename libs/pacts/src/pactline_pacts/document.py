@@ -38,6 +38,18 @@ class EscrowTerms(BaseModel):
     max_expiry_seconds: strict_int(limits.MIN_EXPIRY_SECONDS, limits.MAX_EXPIRY_SECONDS) | None = None
 
 
+class EvidenceRequirement(BaseModel):
+    """The weakest provenance a task's evidence may have for the pact's measured clauses
+    (``max_latency_ms``, ``max_cost``, ``max_tokens``, ``allowed_tools``, ``forbidden_tools``):
+    ``gateway`` accepts only tasks measured by the platform's gateway; ``countersigned`` also
+    accepts a buyer's report countersigned by the provider. Without it, any provenance is taken
+    (docs/pacts.md, "Evidence")."""
+
+    model_config = _FROZEN
+
+    measured_by: Literal["gateway", "countersigned"]
+
+
 class PactDocument(BaseModel):
     """One published version of a pact. Immutable: a change is a new ``version``."""
 
@@ -52,6 +64,9 @@ class PactDocument(BaseModel):
     pass_rule: PassRule
     dispute_window_seconds: strict_int(limits.MIN_DISPUTE_WINDOW_SECONDS, limits.MAX_DISPUTE_WINDOW_SECONDS)
     escrow: EscrowTerms
+    # Left out of the normalized form when absent, so pacts written before this field existed
+    # keep their hash; present, it is part of the commitment like any other field.
+    evidence: EvidenceRequirement | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def normalized(self) -> dict[str, Any]:
         """The JSON data the pact hash is taken over: every field, defaults filled in."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pactline_pacts import limits
 from pactline_pacts.clauses import CLAUSE_MODELS
 from pactline_pacts.consistency import check_consistency
-from pactline_pacts.document import EscrowTerms, PactDocument, PassRule
+from pactline_pacts.document import EscrowTerms, EvidenceRequirement, PactDocument, PassRule
 from pactline_pacts.errors import PactError, PactInvalid, join_pointer
 from pactline_pacts.fields import JSON_POINTER_PATTERN, SLUG_PATTERN, TOOL_NAME_PATTERN
 from pactline_pacts.screening import DuplicateKeyDict, screen
@@ -179,6 +179,8 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             model = PassRule
         elif part == "escrow" and model is PactDocument:
             model = EscrowTerms
+        elif part == "evidence" and model is PactDocument:
+            model = EvidenceRequirement
         elif part == "clauses" and model is PactDocument:
             model = None
         elif isinstance(part, str) and part in CLAUSE_MODELS and model is None:

@@ -9,11 +9,24 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal
 
-from pactline_events import AcceptedEscrow, AgentRegistered, PactAccepted, PactPublished, TaskCompleted, ToolCall
+from pactline_events import (
+    AcceptedEscrow,
+    AgentEndpointRegistered,
+    AgentRegistered,
+    Countersignature,
+    PactAccepted,
+    PactPublished,
+    Provenance,
+    TaskCompleted,
+    TaskDisputed,
+    ToolCall,
+)
 from pactline_events.canonical import canonical_json
 from pactline_events.registry_events import AcceptanceRevoked
 from pactline_events.types import EscrowMode, ModelFamily
+from pactline_evidence import CountersignatureInvalid, EndpointPolicy, EndpointRefused, TaskReport, verify
 from pactline_pacts import PactDocument, pact_hash
 from pactline_pacts import limits as pact_limits
 
@@ -112,6 +125,10 @@ class TaskRequest:
     tokens: int
     reference: str | None
     escrow_job_id: str | None
+    first_token_ms: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    countersignature: Countersignature | None = None
 
     def digest(self) -> str:
         """Fingerprint of the request, to tell a retry from a different task under the same key."""
@@ -125,7 +142,53 @@ class TaskRequest:
             "reference": self.reference,
             "escrow_job_id": self.escrow_job_id,
         }
+        # Fields added with provenance count only when given, so digests of earlier tasks hold.
+        extra = {
+            "first_token_ms": self.first_token_ms,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "countersignature": self.countersignature.model_dump(mode="json") if self.countersignature else None,
+        }
+        fields.update({name: value for name, value in extra.items() if value is not None})
         return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+    def report(self, acceptance_id: str) -> TaskReport:
+        """What the provider countersigns (docs/evaluation.md, "Evidence provenance")."""
+        return TaskReport(
+            acceptance_id=acceptance_id,
+            idempotency_key=self.idempotency_key,
+            escrow_job_id=self.escrow_job_id,
+            input=self.input,
+            output=self.output,
+            tool_calls=self.tool_calls,
+            reference=self.reference,
+            latency_ms=self.latency_ms,
+            first_token_ms=self.first_token_ms,
+            cost=self.cost,
+            tokens=self.tokens,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class EvidenceTerms:
+    """What intake needs to know about provenance: the pact's requirement and who countersigns."""
+
+    measured_by: Literal["gateway", "countersigned"] | None
+    provider_address: str
+
+
+@dataclass(frozen=True)
+class DisputableTask:
+    task_id: str
+    acceptance_id: str
+    agent_id: str
+    operator_id: str
+    provenance: Provenance
+    submitted_at: datetime
+    dispute_window_seconds: int
+    disputed: bool
 
 
 @dataclass(frozen=True)
@@ -167,6 +230,22 @@ def register_agent(
         operator_address=address,
         model_family=model_family,
     )
+
+
+def register_endpoint(
+    caller: Caller, agent: Agent, base_url: str, current: str | None, policy: EndpointPolicy
+) -> AgentEndpointRegistered | AlreadyDone:
+    """The agent's operator says where the agent answers; the gateway calls nothing else."""
+    require_scope(caller, Scope.AGENTS_WRITE)
+    if agent.operator_id != caller.principal_id:
+        raise Forbidden("not_agent_operator", f"agent {agent.agent_id!r} belongs to another operator")
+    try:
+        policy.check_url(base_url)
+    except EndpointRefused as refused:
+        raise invalid_field("agent_endpoint_refused", "/base_url", refused.reason) from None
+    if base_url == current:
+        return AlreadyDone(agent.agent_id)
+    return AgentEndpointRegistered(agent_id=agent.agent_id, operator_id=agent.operator_id, base_url=base_url)
 
 
 def require_operator_of(caller: Caller, agent: Agent) -> None:
@@ -281,7 +360,13 @@ def revoke_acceptance(caller: Caller, acceptance: Acceptance, reason: str) -> Ac
 
 
 def submit_task(
-    caller: Caller, acceptance: Acceptance, task: TaskRequest, previous: StoredTask | None, task_id: str, now: datetime
+    caller: Caller,
+    acceptance: Acceptance,
+    evidence: EvidenceTerms,
+    task: TaskRequest,
+    previous: StoredTask | None,
+    task_id: str,
+    now: datetime,
 ) -> TaskCompleted | AlreadyDone:
     """``previous`` is the task already stored under the same idempotency key, if any."""
     require_scope(caller, Scope.TASKS_WRITE)
@@ -325,6 +410,8 @@ def submit_task(
             "escrow_job_id_required", "/escrow_job_id", "per_task acceptances need the ERC-8183 job id the buyer funded"
         )
     _check_sizes(task)
+    _check_measurements(task)
+    provenance = _provenance(acceptance, evidence, task)
     event = TaskCompleted(
         task_id=task_id,
         acceptance_id=acceptance.acceptance_id,
@@ -334,12 +421,17 @@ def submit_task(
         output=task.output,
         tool_calls=task.tool_calls,
         latency_ms=task.latency_ms,
+        first_token_ms=task.first_token_ms,
         cost=task.cost,
         tokens=task.tokens,
+        input_tokens=task.input_tokens,
+        output_tokens=task.output_tokens,
         reference=task.reference,
         escrow_job_id=task.escrow_job_id,
         idempotency_key=task.idempotency_key,
         output_digest=hashlib.sha256(task.output.encode("utf-8", "surrogatepass")).hexdigest(),
+        provenance=provenance,
+        countersignature=task.countersignature,
     )
     size = len(canonical_json(event.model_dump(mode="json")))
     if size > limits.MAX_TASK_EVENT_BYTES:
@@ -347,6 +439,71 @@ def submit_task(
             "task_too_large", f"the task is {size} bytes as an event; the limit is {limits.MAX_TASK_EVENT_BYTES}"
         )
     return event
+
+
+def _check_measurements(task: TaskRequest) -> None:
+    problems = []
+    split = (task.input_tokens, task.output_tokens)
+    if None not in split and sum(split) != task.tokens:  # type: ignore[arg-type]
+        problems.append(FieldError("/tokens", "must equal input_tokens + output_tokens"))
+    if task.first_token_ms is not None and task.first_token_ms > task.latency_ms:
+        problems.append(FieldError("/first_token_ms", "cannot exceed latency_ms"))
+    if problems:
+        raise Invalid("measurements_inconsistent", "the reported measurements contradict each other", tuple(problems))
+
+
+def _provenance(acceptance: Acceptance, evidence: EvidenceTerms, task: TaskRequest) -> Provenance:
+    """Countersigned when the provider's signature checks out, else buyer-only; refused when the
+    pact asks for more (docs/pacts.md, "Evidence")."""
+    if evidence.measured_by == "gateway":
+        raise Invalid(
+            "gateway_measurement_required",
+            f"pact {acceptance.pact_id!r} requires its latency, cost and token clauses to be measured by the "
+            "gateway (evidence.measured_by: gateway): call the agent through the gateway under this acceptance "
+            "instead of reporting the task (docs/gateway.md)",
+            (FieldError("", "reports are not accepted for this pact, countersigned or not"),),
+        )
+    if task.countersignature is None:
+        if evidence.measured_by == "countersigned":
+            raise invalid_field(
+                "countersignature_required",
+                "/countersignature",
+                f"pact {acceptance.pact_id!r} accepts reports only when the provider countersigns them "
+                "(evidence.measured_by: countersigned); have the provider sign this report "
+                "(pactline evidence countersign) and send its signature",
+            )
+        return Provenance.BUYER_ONLY
+    try:
+        verify(task.report(acceptance.acceptance_id), task.countersignature, evidence.provider_address)
+    except CountersignatureInvalid as invalid:
+        raise invalid_field("countersignature_invalid", "/countersignature/signature", invalid.reason) from None
+    return Provenance.COUNTERSIGNED
+
+
+def dispute_task(caller: Caller, task: DisputableTask, reason: str, now: datetime) -> TaskDisputed | AlreadyDone:
+    """The agent's operator disputes a buyer-only report inside the pact's dispute window."""
+    require_scope(caller, Scope.ACCEPTANCES_WRITE)
+    if caller.role is not Role.OPERATOR or caller.principal_id != task.operator_id:
+        raise Forbidden("not_agent_operator", f"only the operator of agent {task.agent_id!r} disputes its tasks")
+    if task.disputed:
+        return AlreadyDone(task.task_id)
+    if task.provenance is Provenance.COUNTERSIGNED:
+        raise Conflict(
+            "task_countersigned", f"task {task.task_id!r} carries your countersignature; its measurements are agreed"
+        )
+    closes = task.submitted_at + timedelta(seconds=task.dispute_window_seconds)
+    if now > closes:
+        raise Conflict(
+            "dispute_window_closed",
+            f"the pact's dispute window for task {task.task_id!r} closed at {closes.isoformat()}",
+        )
+    return TaskDisputed(
+        task_id=task.task_id,
+        acceptance_id=task.acceptance_id,
+        agent_id=task.agent_id,
+        disputed_by=caller.principal_id,
+        reason=reason,
+    )
 
 
 def _check_sizes(task: TaskRequest) -> None:

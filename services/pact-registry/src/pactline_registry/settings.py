@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from pactline_evidence import AgentEndpointSettings
 from pactline_service import ServiceSettings
 
 # Only for tests and a throwaway local stack; any real deployment sets its own pepper (the
@@ -11,7 +12,7 @@ from pactline_service import ServiceSettings
 LOCAL_PEPPER = "pactline-local-pepper"
 
 
-class RegistrySettings(ServiceSettings):
+class RegistrySettings(ServiceSettings, AgentEndpointSettings):
     """PACTLINE_REGISTRY_* secrets are SecretStr: never printed, logged or put in repr()."""
 
     # A fresh deployment has no keys yet. Requests carrying exactly this secret act as the

@@ -8,12 +8,12 @@ from typing import Any
 
 import asyncpg
 
-from pactline_events import PactAccepted, TaskCompleted
+from pactline_events import PactAccepted, Provenance, TaskCompleted
 from pactline_events.canonical import canonical_json
 from pactline_events.types import EscrowMode, ModelFamily
 from pactline_pacts import PactDocument
 
-from .domain import Acceptance, Agent, PactVersion, Role, StoredTask
+from .domain import Acceptance, Agent, DisputableTask, EvidenceTerms, PactVersion, Role, StoredTask
 
 # Principals and keys ------------------------------------------------------------------------
 
@@ -109,6 +109,22 @@ async def insert_agent(conn: asyncpg.Connection, agent: Agent, now: datetime) ->
 
 async def get_agent(conn: asyncpg.Connection, agent_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM agents WHERE agent_id = $1", agent_id)
+
+
+async def get_endpoint(conn: asyncpg.Connection, agent_id: str, *, lock: bool = False) -> asyncpg.Record | None:
+    query = "SELECT agent_id, base_url, registered_at FROM agent_endpoints WHERE agent_id = $1"
+    return await conn.fetchrow(query + " FOR UPDATE" if lock else query, agent_id)
+
+
+async def upsert_endpoint(conn: asyncpg.Connection, agent_id: str, base_url: str, now: datetime) -> asyncpg.Record:
+    return await conn.fetchrow(
+        "INSERT INTO agent_endpoints (agent_id, base_url, registered_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (agent_id) DO UPDATE SET base_url = excluded.base_url, registered_at = excluded.registered_at "
+        "RETURNING agent_id, base_url, registered_at",
+        agent_id,
+        base_url,
+        now,
+    )
 
 
 async def lock_pact_by_name(conn: asyncpg.Connection, agent_id: str, name: str) -> asyncpg.Record | None:
@@ -239,6 +255,56 @@ async def revoke_acceptance(
     )
 
 
+def _document_data(row: asyncpg.Record) -> dict[str, Any]:
+    # Validated when published; reading two fields needs no second validation.
+    return json.loads(bytes(row["document"]))
+
+
+async def evidence_terms(conn: asyncpg.Connection, acceptance: Acceptance, pact_version: int) -> EvidenceTerms:
+    row = await conn.fetchrow(
+        "SELECT v.document, ag.operator_address FROM pact_versions v JOIN agents ag ON ag.agent_id = $3 "
+        "WHERE v.pact_id = $1 AND v.version = $2",
+        acceptance.pact_id,
+        pact_version,
+        acceptance.agent_id,
+    )
+    evidence = _document_data(row).get("evidence") or {}
+    return EvidenceTerms(measured_by=evidence.get("measured_by"), provider_address=row["operator_address"])
+
+
+async def disputable_task(conn: asyncpg.Connection, task_id: str) -> DisputableTask | None:
+    """The task with what a dispute needs; its row stays locked until the transaction ends."""
+    row = await conn.fetchrow(
+        "SELECT t.task_id, t.acceptance_id, t.provenance, t.submitted_at, a.agent_id, a.operator_id, v.document, "
+        "d.task_id IS NOT NULL AS disputed FROM tasks t JOIN acceptances a USING (acceptance_id) "
+        "JOIN pact_versions v ON v.pact_id = a.pact_id AND v.version = a.pact_version "
+        "LEFT JOIN task_disputes d ON d.task_id = t.task_id WHERE t.task_id = $1 FOR UPDATE OF t",
+        task_id,
+    )
+    if row is None:
+        return None
+    return DisputableTask(
+        task_id=row["task_id"],
+        acceptance_id=row["acceptance_id"],
+        agent_id=row["agent_id"],
+        operator_id=row["operator_id"],
+        provenance=Provenance(row["provenance"]),
+        submitted_at=row["submitted_at"],
+        dispute_window_seconds=_document_data(row)["dispute_window_seconds"],
+        disputed=row["disputed"],
+    )
+
+
+async def insert_dispute(conn: asyncpg.Connection, task_id: str, by: str, reason: str, now: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO task_disputes (task_id, disputed_by, reason, disputed_at) VALUES ($1, $2, $3, $4)",
+        task_id,
+        by,
+        reason,
+        now,
+    )
+
+
 async def task_by_key(conn: asyncpg.Connection, acceptance_id: str, key: str) -> StoredTask | None:
     row = await conn.fetchrow(
         "SELECT task_id, request_digest FROM tasks WHERE acceptance_id = $1 AND idempotency_key = $2",
@@ -255,7 +321,7 @@ async def job_in_use(conn: asyncpg.Connection, escrow_job_id: str) -> bool:
 async def insert_task(conn: asyncpg.Connection, event: TaskCompleted, request_digest: str, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO tasks (task_id, acceptance_id, idempotency_key, request_digest, escrow_job_id, payload, "
-        "submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "submitted_at, provenance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         event.task_id,
         event.acceptance_id,
         event.idempotency_key,
@@ -263,6 +329,7 @@ async def insert_task(conn: asyncpg.Connection, event: TaskCompleted, request_di
         event.escrow_job_id,
         canonical_json(event.model_dump(mode="json")),
         now,
+        event.provenance.value,
     )
     await conn.execute(
         "UPDATE acceptances SET tasks_count = tasks_count + 1 WHERE acceptance_id = $1", event.acceptance_id
@@ -271,7 +338,8 @@ async def insert_task(conn: asyncpg.Connection, event: TaskCompleted, request_di
 
 async def get_task(conn: asyncpg.Connection, task_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT t.*, a.buyer_id, a.operator_id FROM tasks t JOIN acceptances a USING (acceptance_id) "
+        "SELECT t.*, a.buyer_id, a.operator_id, d.disputed_by, d.reason AS dispute_reason, d.disputed_at "
+        "FROM tasks t JOIN acceptances a USING (acceptance_id) LEFT JOIN task_disputes d USING (task_id) "
         "WHERE t.task_id = $1",
         task_id,
     )

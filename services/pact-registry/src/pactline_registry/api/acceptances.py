@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from pactline_events import ToolCall, utc_now
+from pactline_events import Countersignature, ToolCall, utc_now
 
 from .. import domain, store
 from ..domain import AlreadyDone, Caller, EscrowRequest, Role, TaskRequest
@@ -18,6 +18,8 @@ from .models import (
     ERROR_RESPONSES,
     AcceptanceCreate,
     AcceptanceOut,
+    DisputeCreate,
+    DisputeOut,
     EscrowOut,
     Page,
     RevokeRequest,
@@ -162,6 +164,14 @@ async def submit_task(
         tokens=body.tokens,
         reference=body.reference,
         escrow_job_id=body.escrow_job_id,
+        first_token_ms=body.first_token_ms,
+        input_tokens=body.input_tokens,
+        output_tokens=body.output_tokens,
+        countersignature=(
+            Countersignature(signer=body.countersignature.signer, signature=body.countersignature.signature)
+            if body.countersignature
+            else None
+        ),
     )
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
@@ -170,7 +180,9 @@ async def submit_task(
         if row is None:
             raise NotFound("acceptance", acceptance_id)
         previous = await store.task_by_key(conn, acceptance_id, body.idempotency_key)
-        decision = domain.submit_task(caller, store.acceptance_of(row), task, previous, new_id("tsk"), now)
+        acceptance = store.acceptance_of(row)
+        evidence = await store.evidence_terms(conn, acceptance, row["pact_version"])
+        decision = domain.submit_task(caller, acceptance, evidence, task, previous, new_id("tsk"), now)
         if isinstance(decision, AlreadyDone):
             response.status_code = 200
             task_id = decision.resource_id
@@ -187,12 +199,22 @@ async def submit_task(
 
 
 def _task_out(row) -> TaskOut:
+    disputed = row.get("disputed_at")
     return TaskOut(
         task_id=row["task_id"],
         acceptance_id=row["acceptance_id"],
         idempotency_key=row["idempotency_key"],
         escrow_job_id=row["escrow_job_id"],
+        provenance=row["provenance"],
         submitted_at=row["submitted_at"],
+        dispute=DisputeOut(
+            task_id=row["task_id"],
+            disputed_by=row["disputed_by"],
+            reason=row["dispute_reason"],
+            disputed_at=disputed,
+        )
+        if disputed
+        else None,
         task=json.loads(bytes(row["payload"])),
     )
 
@@ -217,3 +239,38 @@ async def get_task(request: Request, task_id: str = _ident(), caller: Caller = D
         raise NotFound("task", task_id)
     _check_visible(caller, {**dict(row), "acceptance_id": row["acceptance_id"]})
     return _task_out(row)
+
+
+@router.post(
+    "/tasks/{task_id}/dispute",
+    status_code=201,
+    response_model=DisputeOut,
+    summary="Dispute a buyer-only task report (the agent's operator)",
+    description="Inside the pact's dispute window, counted from the task's submission. The evaluator then "
+    "counts the task's measured clauses (latency, cost, tokens) INCONCLUSIVE. 200 with the existing dispute when "
+    "the task is already disputed; a countersigned report cannot be disputed (409).",
+    responses={200: {"model": DisputeOut, "description": "Already disputed"}},
+)
+async def dispute_task(
+    body: DisputeCreate,
+    request: Request,
+    response: Response,
+    task_id: str = _ident(),
+    caller: Caller = Depends(authenticate),
+) -> DisputeOut:
+    domain.require_scope(caller, domain.Scope.ACCEPTANCES_WRITE)
+    now = utc_now()
+    async with pool(request).acquire() as conn, conn.transaction():
+        task = await store.disputable_task(conn, task_id)
+        if task is None:
+            raise NotFound("task", task_id)
+        decision = domain.dispute_task(caller, task, body.reason, now)
+        if isinstance(decision, AlreadyDone):
+            response.status_code = 200
+        else:
+            await store.insert_dispute(conn, task_id, caller.principal_id, body.reason, now)
+            await emit(conn, f"acceptance-{task.acceptance_id}", decision, now)
+        row = await store.get_task(conn, task_id)
+    return DisputeOut(
+        task_id=task_id, disputed_by=row["disputed_by"], reason=row["dispute_reason"], disputed_at=row["disputed_at"]
+    )

@@ -12,11 +12,20 @@ from pactline_pacts import PactInvalid, parse_pact
 from pactline_pacts import limits as pact_limits
 
 from .. import domain, store
-from ..domain import Agent, AlreadyDone, Caller, Scope, require_scope
-from ..errors import Conflict, Invalid, NotFound, TooLarge
-from .auth import authenticate, reader
+from ..domain import Agent, AlreadyDone, Caller, Role, Scope, require_scope
+from ..errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from .auth import authenticate, reader, registry_settings
 from .edge import PageParams, emit, id_filter, new_id, pool
-from .models import ERROR_RESPONSES, AgentCreate, AgentOut, PactOut, PactVersionOut, Page
+from .models import (
+    ERROR_RESPONSES,
+    AgentCreate,
+    AgentEndpointIn,
+    AgentEndpointOut,
+    AgentOut,
+    PactOut,
+    PactVersionOut,
+    Page,
+)
 from .route_class import RegistryRoute
 
 router = APIRouter(prefix="/v1", tags=["agents and pacts"], route_class=RegistryRoute, responses=ERROR_RESPONSES)
@@ -66,6 +75,57 @@ async def get_agent(request: Request, agent_id: str = _ident(), caller: Caller =
     if row is None:
         raise NotFound("agent", agent_id)
     return AgentOut(**dict(row))
+
+
+@router.post(
+    "/agents/{agent_id}/endpoint",
+    response_model=AgentEndpointOut,
+    summary="Register where the agent answers (its operator)",
+    description="The gateway forwards buyers' calls only to this OpenAI-compatible base URL. Registering again "
+    "replaces it; the same URL again changes nothing.",
+)
+async def register_endpoint(
+    body: AgentEndpointIn, request: Request, agent_id: str = _ident(), caller: Caller = Depends(authenticate)
+) -> AgentEndpointOut:
+    require_scope(caller, Scope.AGENTS_WRITE)
+    now = utc_now()
+    async with pool(request).acquire() as conn, conn.transaction():
+        agent_row = await store.get_agent(conn, agent_id)
+        if agent_row is None:
+            raise NotFound("agent", agent_id)
+        current = await store.get_endpoint(conn, agent_id, lock=True)
+        decision = domain.register_endpoint(
+            caller,
+            store.agent_of(agent_row),
+            body.base_url,
+            current["base_url"] if current else None,
+            registry_settings(request).endpoint_policy,
+        )
+        if isinstance(decision, AlreadyDone):
+            row = current
+        else:
+            row = await store.upsert_endpoint(conn, agent_id, decision.base_url, now)
+            await emit(conn, f"agent-{agent_id}", decision, now)
+    return AgentEndpointOut(**dict(row))
+
+
+@router.get(
+    "/agents/{agent_id}/endpoint",
+    response_model=AgentEndpointOut,
+    summary="Where the agent answers (its operator, admins, auditors)",
+)
+async def get_endpoint(
+    request: Request, agent_id: str = _ident(), caller: Caller = Depends(reader)
+) -> AgentEndpointOut:
+    agent_row = await store.get_agent(pool(request), agent_id)
+    if agent_row is None:
+        raise NotFound("agent", agent_id)
+    if caller.role not in (Role.ADMIN, Role.AUDITOR) and agent_row["operator_id"] != caller.principal_id:
+        raise Forbidden("not_agent_operator", f"only the operator of {agent_id!r} sees its endpoint")
+    row = await store.get_endpoint(pool(request), agent_id)
+    if row is None:
+        raise NotFound("agent_endpoint", agent_id)
+    return AgentEndpointOut(**dict(row))
 
 
 async def _read_document(request: Request) -> bytes:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from pactline_events import utc_now
+from pactline_events import ApiKeyIssued, ApiKeyRevoked, utc_now
 
 from .. import keys, store
 from ..domain import ADDRESS_ROLES, ROLE_SCOPES, Caller, Role, Scope, require_scope
 from ..errors import Forbidden, Invalid, NotFound, invalid_field
 from .auth import authenticate, reader, registry_settings
-from .edge import PageParams, new_id, pool
+from .edge import PageParams, emit, new_id, pool
 from .models import (
     ERROR_RESPONSES,
     KeyCreate,
@@ -39,6 +39,19 @@ def _scopes(role: Role, wanted: list[Scope] | None) -> list[str]:
     return sorted({s.value for s in wanted})
 
 
+async def _announce_key(conn, key_row, role: Role, key_hash: str, now) -> None:
+    """Services that authenticate callers themselves (the gateway) learn keys from this event:
+    the HMAC travels, never the key (docs/gateway.md, "Authentication")."""
+    issued = ApiKeyIssued(
+        key_id=key_row["key_id"],
+        principal_id=key_row["principal_id"],
+        role=role.value,
+        scopes=tuple(key_row["scopes"]),
+        key_hmac=key_hash,
+    )
+    await emit(conn, f"principal-{key_row['principal_id']}", issued, now)
+
+
 def _key_out(row, secret: str | None = None) -> KeyOut:
     fields = {k: row[k] for k in ("key_id", "principal_id", "scopes", "label", "created_at", "revoked_at")}
     return KeyCreated(**fields, api_key=secret) if secret else KeyOut(**fields)
@@ -62,15 +75,9 @@ async def create_principal(
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
         principal = await store.insert_principal(conn, new_id("prn"), body.role, body.name, body.address, now)
-        key = await store.insert_key(
-            conn,
-            new_key.key_id,
-            principal["principal_id"],
-            keys.hash_key(new_key.secret, pepper),
-            scopes,
-            body.label,
-            now,
-        )
+        key_hash = keys.hash_key(new_key.secret, pepper)
+        key = await store.insert_key(conn, new_key.key_id, principal["principal_id"], key_hash, scopes, body.label, now)
+        await _announce_key(conn, key, body.role, key_hash, now)
     return PrincipalCreated(principal=PrincipalOut(**dict(principal)), key=_key_out(key, new_key.secret))
 
 
@@ -93,20 +100,16 @@ async def create_key(body: KeyCreate, request: Request, caller: Caller = Depends
     require_scope(caller, Scope.ADMIN)
     new_key = keys.generate()
     pepper = registry_settings(request).registry_key_pepper.get_secret_value()
+    now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
         principal = await store.get_principal(conn, body.principal_id)
         if principal is None:
             raise Invalid("principal_not_found", f"no principal with id {body.principal_id!r}")
-        scopes = _scopes(Role(principal["role"]), body.scopes)
-        row = await store.insert_key(
-            conn,
-            new_key.key_id,
-            body.principal_id,
-            keys.hash_key(new_key.secret, pepper),
-            scopes,
-            body.label,
-            utc_now(),
-        )
+        role = Role(principal["role"])
+        scopes = _scopes(role, body.scopes)
+        key_hash = keys.hash_key(new_key.secret, pepper)
+        row = await store.insert_key(conn, new_key.key_id, body.principal_id, key_hash, scopes, body.label, now)
+        await _announce_key(conn, row, role, key_hash, now)
     return _key_out(row, new_key.secret)
 
 
@@ -120,5 +123,9 @@ async def revoke_key(
             raise NotFound("api_key", key_id)
         if caller.role is not Role.ADMIN and row["principal_id"] != caller.principal_id:
             raise Forbidden("not_key_owner", "only an admin or the key's own principal may revoke it")
-        row = await store.revoke_key(conn, key_id, utc_now())
+        now = utc_now()
+        if row["revoked_at"] is None:
+            revoked = ApiKeyRevoked(key_id=key_id, principal_id=row["principal_id"], revoked_by=caller.principal_id)
+            await emit(conn, f"principal-{row['principal_id']}", revoked, now)
+        row = await store.revoke_key(conn, key_id, now)
     return _key_out(row)

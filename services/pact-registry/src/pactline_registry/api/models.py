@@ -160,6 +160,19 @@ class AgentCreate(_Request):
     operator_address: EvmAddress | None = Field(None, description="Default: the operator's own address")
 
 
+class AgentEndpointIn(_Request):
+    base_url: Annotated[str, Field(min_length=8, max_length=2048), AfterValidator(_plain_text)] = Field(
+        description="OpenAI-compatible base URL; the gateway posts to <base_url>/chat/completions. https, "
+        "public addresses only, unless the deployment allows otherwise (docs/gateway.md)"
+    )
+
+
+class AgentEndpointOut(BaseModel):
+    agent_id: str
+    base_url: str
+    registered_at: datetime
+
+
 class AgentOut(BaseModel):
     agent_id: str
     name: str
@@ -245,18 +258,47 @@ class ToolCallIn(_Request):
     arguments: Annotated[dict[str, Any], AfterValidator(_json_data)] = Field(default_factory=dict)
 
 
+class CountersignatureIn(_Request):
+    signer: EvmAddress = Field(description="The operator's registered address")
+    signature: str = Field(
+        pattern=r"^0x[0-9a-f]{130}$", description="EIP-712 signature over the task report, 65 bytes as 0x-hex"
+    )
+
+
+Measure = Annotated[StrictInt, Field(ge=0, le=10**12)]
+
+
 class TaskCreate(_Request):
     idempotency_key: IdempotencyKey = Field(description="The same key twice gives the same task, never two")
     input: Text = Field(description=f"At most {limits.MAX_TASK_INPUT_BYTES} UTF-8 bytes")
     output: Text = Field(description=f"At most {limits.MAX_TASK_OUTPUT_BYTES} UTF-8 bytes")
     tool_calls: list[ToolCallIn] = Field(default_factory=list, max_length=limits.MAX_TOOL_CALLS)
-    latency_ms: Annotated[StrictInt, Field(ge=0, le=10**12)]
+    latency_ms: Measure = Field(description="Total latency, milliseconds")
+    first_token_ms: Measure | None = Field(None, description="Time to the first token, milliseconds")
     cost: Money = Field(description="What the task cost the agent, USDC minor units")
-    tokens: Annotated[StrictInt, Field(ge=0, le=10**12)]
+    tokens: Measure = Field(description="Input plus output tokens")
+    input_tokens: Measure | None = None
+    output_tokens: Measure | None = None
     reference: Text | None = Field(None, description=f"At most {limits.MAX_TASK_REFERENCE_BYTES} UTF-8 bytes")
     escrow_job_id: Uint256 | None = Field(
         None, description="per_task: required, the funded ERC-8183 job; aggregate: omit"
     )
+    countersignature: CountersignatureIn | None = Field(
+        None,
+        description="The provider's EIP-712 signature over this report (docs/evaluation.md, 'Evidence provenance'); "
+        "with it the task's provenance is countersigned, without it buyer_only",
+    )
+
+
+class DisputeCreate(_Request):
+    reason: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_plain_text)]
+
+
+class DisputeOut(BaseModel):
+    task_id: str
+    disputed_by: str
+    reason: str
+    disputed_at: datetime
 
 
 class TaskOut(BaseModel):
@@ -264,5 +306,7 @@ class TaskOut(BaseModel):
     acceptance_id: str
     idempotency_key: str
     escrow_job_id: str | None
+    provenance: str = Field(description="countersigned or buyer_only (gateway-measured tasks live in the gateway)")
     submitted_at: datetime
+    dispute: DisputeOut | None = None
     task: dict[str, Any] = Field(description="The TaskCompleted payload as emitted")

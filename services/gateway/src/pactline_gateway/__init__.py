@@ -1,0 +1,1 @@
+"""The gateway: an OpenAI-compatible endpoint that measures every call it forwards to an agent."""
