@@ -213,7 +213,6 @@ def _refs(event: Envelope) -> dict[str, Any]:
         "task_ids": list(p.task_ids),
         "released": p.released,
         "refunded": p.refunded,
-        "held": p.held,
         "mode": str(p.mode),
     }
 
