@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from evaluator_testkit import clause, evidence
 
+from evaluator_testkit import clause, evidence
 from pactline_evaluator.checks import CHECKS, run_check
 from pactline_events import Outcome
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from evaluator_testkit import POLICY, T0, accepted, completed, deterministic, rubric
 
+from evaluator_testkit import POLICY, T0, accepted, completed, deterministic, rubric
 from pactline_evaluator import domain
 from pactline_evaluator.domain import Evaluation, JuryAnswer, Policy, RubricOutcome, TaskNotUnderPact, decide
 from pactline_evaluator.evidence_tree import evidence_root

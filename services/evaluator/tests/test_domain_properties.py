@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from evaluator_testkit import POLICY, T0, accepted, completed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evaluator_testkit import POLICY, T0, accepted, completed
 from pactline_evaluator.domain import Evaluation, JuryAnswer, RubricOutcome, decide
 from pactline_events import JuryRequested, Outcome, VerdictIssued, canonical_json
 

@@ -9,8 +9,8 @@ import re
 import time
 
 import pytest
-from evaluator_testkit import clause, evidence
 
+from evaluator_testkit import clause, evidence
 from pactline_evaluator.checks import run_check
 from pactline_evaluator.checks.patterns import compile_pattern
 from pactline_events import Outcome

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from evaluator_testkit import clause, completed, evidence
 
+from evaluator_testkit import clause, completed, evidence
 from pactline_evaluator.checks import run_check
 from pactline_evaluator.evidence import PROVENANCE_FIELD, provenance_of, task_evidence
 from pactline_evaluator.provenance import MEASURED_KINDS, apply_provenance, can_fail

@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from registry_testkit import BUYER_ADDRESS, OPERATOR_ADDRESS, auth, task_body
 
 from pactline_events import decode, verify_chain
 from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
 from pactline_messaging.log_reader import read_stream
 from pactline_pacts import pact_hash
+from registry_testkit import BUYER_ADDRESS, OPERATOR_ADDRESS, auth, task_body
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
