@@ -25,7 +25,7 @@ from .envelope import GENESIS_HASH
 from .errors import ChainBroken, MalformedEvent
 
 if TYPE_CHECKING:
-    from .signing import EventVerifier
+    from .signing import EventVerifier, Routes
 
 
 @dataclass
@@ -46,6 +46,8 @@ class ChainVerifier:
     heads: dict[str, StreamHead] = field(default_factory=dict)
     verifier: EventVerifier | None = None
     """Checks signatures, producers and topics too; None checks the chain alone."""
+    routes: Routes | None = None
+    """What each topic carries, when not the catalog's topics (renamed copies)."""
     verified: int = 0
     redeliveries: int = 0
     _digests: dict[str, list[bytes]] = field(default_factory=dict, repr=False)
@@ -81,6 +83,7 @@ class ChainVerifier:
                 key_id=data.get("key_id"),
                 signature=data.get("signature"),
                 topic=topic,
+                routes=self.routes,
             )
         digest = hashlib.sha256(raw).digest()
         head = self.heads.setdefault(stream_id, StreamHead())
