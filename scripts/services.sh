@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts, stops or reports the five Pactline services as local background processes.
 # Logs: .local/services/<name>.log; stopped by PID file, never by name.
+# Each runs in the `local` environment with its own event signing key (.local/keys/<service>.pem,
+# made once), the trust store of all of them, and, on the project's own broker, its own
+# SASL/SCRAM principal (scripts/infra/kafka.sh).
 # Usage: services.sh start|stop|status
 COMPONENT=services
 source "$(dirname "$0")/infra/lib.sh"
@@ -13,6 +16,11 @@ ready() { curl -sf "http://127.0.0.1:$1/ready" >/dev/null; }
 
 start() {
   mkdir -p "$DIR"
+  export PACTLINE_ENVIRONMENT=local
+  local own_broker=1
+  [[ -n "${PACTLINE_KAFKA_BOOTSTRAP:-}" ]] && own_broker=0
+  local keys="$PACTLINE_LOCAL/keys"
+  uv run --frozen --no-sync python -m pactline_messaging.local_keys "$keys" >/dev/null
   export PACTLINE_DATABASE_URL="${PACTLINE_DATABASE_URL:-$(scripts/infra/postgres.sh url)}"
   export PACTLINE_KAFKA_BOOTSTRAP="${PACTLINE_KAFKA_BOOTSTRAP:-127.0.0.1:${PACTLINE_KAFKA_PORT:-19092}}"
   export PACTLINE_ETH_RPC_URL="${PACTLINE_ETH_RPC_URL:-http://127.0.0.1:${PACTLINE_ANVIL_PORT:-8545}}"
@@ -32,12 +40,22 @@ start() {
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
     if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
     [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
-    local extra=()
-    if [[ $name == registry ]]; then
-      extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
-                 "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
-    fi
-    PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1 &
+    local service=$name; [[ $name == registry ]] && service=pact-registry
+    (
+      # Exported in a subshell, not passed on a command line: secrets never show in `ps`.
+      export PACTLINE_HTTP_PORT=$port
+      export PACTLINE_EVENT_SIGNING_KEY_FILE="$keys/$service.pem" PACTLINE_EVENT_TRUSTED_KEYS_FILE="$keys/trusted-keys.json"
+      if (( own_broker )); then
+        export PACTLINE_KAFKA_USERNAME=$service
+        PACTLINE_KAFKA_PASSWORD=$(scripts/infra/kafka.sh credentials "$service"); export PACTLINE_KAFKA_PASSWORD
+      fi
+      if [[ $name == registry ]]; then
+        PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}
+        PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}
+        export PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY PACTLINE_REGISTRY_KEY_PEPPER
+      fi
+      exec nohup uv run --frozen --no-sync python -m "pactline_$name" >> "$DIR/$name.log" 2>&1
+    ) &
     echo $! > "$DIR/$name.pid"
     say "started $name on 127.0.0.1:$port (pid $!)"
   done
