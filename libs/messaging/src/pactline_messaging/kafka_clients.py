@@ -37,22 +37,28 @@ class KafkaCredentials(BaseSettings):
 
     username: str | None = Field(None, description="PACTLINE_KAFKA_USERNAME: the SCRAM principal")
     password: SecretStr | None = Field(None, description="PACTLINE_KAFKA_PASSWORD")
+    password_file: Path | None = Field(None, description="PACTLINE_KAFKA_PASSWORD_FILE: the password in a file")
     tls_ca_file: Path | None = Field(None, description="PACTLINE_KAFKA_TLS_CA_FILE: the broker's CA, for SASL_SSL")
 
     def ssl_context(self) -> ssl.SSLContext | None:
         return create_ssl_context(cafile=str(self.tls_ca_file)) if self.tls_ca_file is not None else None
 
+    def secret(self) -> str:
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file is not None:
+            return self.password_file.read_text().strip()
+        raise ValueError("PACTLINE_KAFKA_USERNAME is set without PACTLINE_KAFKA_PASSWORD(_FILE)")
+
     def client_options(self) -> dict[str, Any]:
         """aiokafka's keyword arguments for this principal (empty: no authentication)."""
         if self.username is None:
             return {}
-        if self.password is None:
-            raise ValueError("PACTLINE_KAFKA_USERNAME is set without PACTLINE_KAFKA_PASSWORD")
         options: dict[str, Any] = {
             "security_protocol": "SASL_SSL" if self.tls_ca_file is not None else "SASL_PLAINTEXT",
             "sasl_mechanism": SASL_MECHANISM,
             "sasl_plain_username": self.username,
-            "sasl_plain_password": self.password.get_secret_value(),
+            "sasl_plain_password": self.secret(),
         }
         if self.tls_ca_file is not None:
             options["ssl_context"] = self.ssl_context()
@@ -81,12 +87,10 @@ def kafka_broker(bootstrap: str, *, credentials: KafkaCredentials | None = None,
     """A FastStream broker authenticated as the principal (FastStream's own SASL settings)."""
     found = credentials if credentials is not None else KafkaCredentials()
     if found.username is not None:
-        if found.password is None:
-            raise ValueError("PACTLINE_KAFKA_USERNAME is set without PACTLINE_KAFKA_PASSWORD")
         context = found.ssl_context()
         options["security"] = SASLScram512(
             username=found.username,
-            password=found.password.get_secret_value(),
+            password=found.secret(),
             ssl_context=context,
             use_ssl=context is not None,
         )

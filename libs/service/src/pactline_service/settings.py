@@ -31,6 +31,7 @@ class ServiceSettings(EventKeySettings):
     # The service's own broker principal (SASL/SCRAM-SHA-512). Never logged.
     kafka_username: str | None = Field(None, description="PACTLINE_KAFKA_USERNAME")
     kafka_password: SecretStr | None = Field(None, description="PACTLINE_KAFKA_PASSWORD")
+    kafka_password_file: Path | None = Field(None, description="PACTLINE_KAFKA_PASSWORD_FILE")
     kafka_tls_ca_file: Path | None = Field(None, description="PACTLINE_KAFKA_TLS_CA_FILE: the broker's CA (SASL_SSL)")
     # A secret: the URL carries the password. Never logged.
     database_url: SecretStr = Field(
@@ -52,5 +53,8 @@ class ServiceSettings(EventKeySettings):
 
     def kafka_credentials(self) -> KafkaCredentials:
         return KafkaCredentials(
-            username=self.kafka_username, password=self.kafka_password, tls_ca_file=self.kafka_tls_ca_file
+            username=self.kafka_username,
+            password=self.kafka_password,
+            password_file=self.kafka_password_file,
+            tls_ca_file=self.kafka_tls_ca_file,
         )
