@@ -14,7 +14,7 @@ export PACTLINE_KAFKA_USERNAME ?= admin
 export PACTLINE_KAFKA_PASSWORD ?= $(shell scripts/infra/kafka.sh credentials admin 2>/dev/null)
 endif
 
-.PHONY: help setup up down topics keys contracts services services-down status demo test test-fast lint schemas bench
+.PHONY: help setup up down topics keys compose-secrets contracts services services-down status demo test test-fast lint schemas bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ topics: ## Create every catalog topic that is missing (explicit partitions, rete
 
 keys: ## Make the local event signing keys (one per service, kept) and their trust store in .local/keys
 	@$(UV) python -m pactline_messaging.local_keys "$(PACTLINE_EVENT_KEYS_DIR)"
+
+compose-secrets: keys ## The files docker-compose.yml reads its secrets from (event keys, broker passwords)
+	@for user in $$($(UV) python -m pactline_messaging.broker_acls principals); do scripts/infra/kafka.sh credentials $$user >/dev/null; done
 
 contracts: up ## Deploy the escrow contracts and mock USDC on the local anvil (kept if already there)
 	@$(UV) python scripts/local_contracts.py
