@@ -5,7 +5,7 @@ grants name (pactline_messaging.broker_acls)."""
 from __future__ import annotations
 
 import pytest
-from aiokafka.errors import TopicAuthorizationFailedError
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
 from infra_endpoints import kafka_password
@@ -59,3 +59,19 @@ async def test_each_principal_sees_exactly_the_topics_of_its_grants(kafka_topics
     finally:
         await consumer.stop()
     assert visible == granted
+
+
+async def test_a_client_without_credentials_is_turned_away(kafka_topics):
+    anonymous = kafka_consumer(bootstrap=kafka_topics, credentials=KafkaCredentials(username=None))
+    with pytest.raises(KafkaConnectionError):
+        await anonymous.start()
+    await anonymous.stop()
+
+
+async def test_a_wrong_password_is_turned_away(kafka_topics):
+    wrong = kafka_consumer(
+        bootstrap=kafka_topics, credentials=KafkaCredentials(username="evaluator", password=SecretStr("guess"))
+    )
+    with pytest.raises((KafkaConnectionError, KafkaError)):
+        await wrong.start()
+    await wrong.stop()
