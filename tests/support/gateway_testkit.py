@@ -35,6 +35,7 @@ from pactline_events import (
 )
 from pactline_gateway.settings import GatewaySettings
 from pactline_pacts import pact_hash, parse_pact
+from signed_events import signed
 from waiting import wait_for
 
 PEPPER = "test-pepper"
@@ -84,6 +85,7 @@ class Seeder:
             correlation_id=uuid.uuid4(),
             payload=payload,
         ).seal(producer=producer, stream_seq=seq + 1, prev_hash=prev)
+        envelope = signed(envelope)  # as its producer would have: signed, then chained
         self._heads[stream_id] = (seq + 1, event_hash(envelope))
         await self._producer.send_and_wait(topic_for(payload.event_type), encode(envelope), key=stream_id.encode())
 

@@ -32,6 +32,7 @@ from pactline_settlement.app import SPEC
 from pactline_settlement.escrow_calls import id32
 from pactline_settlement.settings import SettlementSettings
 from settlement_testkit import accepted, completed, verdict
+from signed_events import signed
 from topic_reader import start_group_at_end
 
 ONE_USDC = 1_000_000
@@ -96,6 +97,7 @@ class Publisher:
             correlation_id=uuid.uuid4(),
             payload=payload,
         ).seal(producer=producer, stream_seq=seq + 1, prev_hash=prev)
+        envelope = signed(envelope)  # as its producer would have: signed, then chained
         self.heads[stream_id] = (seq + 1, event_hash(envelope))
         await self.producer.send_and_wait(topic_for(envelope.event_type), encode(envelope), key=stream_id.encode())
         return envelope
@@ -222,7 +224,7 @@ async def service_spec(kafka: str, schema: str) -> ServiceSpec:
     name = f"settlement-{uuid.uuid4().hex[:8]}"
     for topic in (ACCEPTANCES, VERDICTS):
         await start_group_at_end(kafka, name, topic)
-    return dataclasses.replace(SPEC, name=name, schema=schema)
+    return dataclasses.replace(SPEC, name=name, schema=schema, producer_name=SPEC.name)
 
 
 async def wait_until(check, *, timeout: float = 120.0, what: str = "condition", interval: float = 0.2):

@@ -268,7 +268,7 @@ async def test_per_task_calls_need_their_own_escrow_job(gateway, seed, agents_ur
 async def test_a_gateway_that_allows_no_private_address_never_calls_one(
     database_url, kafka_topics, db_schema, agents_url
 ):
-    strict = dataclasses.replace(SPEC, name="gateway-strict", schema=db_schema)
+    strict = dataclasses.replace(SPEC, name="gateway-strict", schema=db_schema, producer_name=SPEC.name)
     settings = gateway_settings(database_url, kafka_topics, agent_endpoints_allow_private="")
     app = build_app(strict, settings)
     async with serving(app) as url:

@@ -14,4 +14,4 @@ from pactline_service import serve
 from pactline_settlement.app import SPEC
 
 if __name__ == "__main__":
-    serve(dataclasses.replace(SPEC, schema=sys.argv[1], name=sys.argv[2]))
+    serve(dataclasses.replace(SPEC, schema=sys.argv[1], name=sys.argv[2], producer_name=SPEC.name))

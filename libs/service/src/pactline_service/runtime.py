@@ -64,6 +64,8 @@ class Service:
     """Objects with ``start()``/``stop()`` coroutines, started after the broker, stopped first."""
     resources: dict[str, Any] = field(default_factory=dict)
     """Clients a service's setup attaches for its handlers and routes (by name)."""
+    producer_name: str = ""
+    """The producer its events carry (``ServiceSpec.emits_as``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ class ServiceSpec:
     description: str = ""
     openapi_schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     """Extra components/schemas for bodies a route declares by hand (``openapi_extra``)."""
+    producer_name: str = ""
+    """The producer its events carry and its signing key is looked up by; empty: ``name``.
+    Tests run a service under another name (its own consumer group) but as the same producer."""
+
+    @property
+    def emits_as(self) -> str:
+        return self.producer_name or self.name
 
 
 def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -170,7 +179,7 @@ def event_keys_of(name: str, settings: ServiceSettings) -> EventVerifier:
 @contextlib.asynccontextmanager
 async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
     """Open every resource of ``spec`` in order and close them in reverse (also for tests)."""
-    verifier = event_keys_of(spec.name, settings)
+    verifier = event_keys_of(spec.emits_as, settings)
     credentials = settings.kafka_credentials()
     dsn = settings.database_url.get_secret_value()
     pool = await startup_policy(f"{spec.name}: database")(
@@ -198,6 +207,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
             broker=broker,
             relay=relay,
             dead_letters=DeadLetterPublisher(producer, spec.name),
+            producer_name=spec.emits_as,
         )
         if spec.setup is not None:
             await spec.setup(service)
@@ -212,6 +222,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 batch_max_records=settings.consumer_batch_records,
                 batch_max_bytes=settings.consumer_batch_bytes,
                 verifier=verifier,
+                producer=spec.emits_as,
             )
             service.consumer.subscribe(broker)
         for make in spec.projections:
@@ -221,7 +232,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 pool,
                 settings.kafka_bootstrap,
                 service.dead_letters,
-                producer=spec.name,
+                producer=spec.emits_as,
                 max_records=settings.consumer_batch_records,
                 max_bytes=settings.consumer_batch_bytes,
                 verifier=verifier,

@@ -21,7 +21,7 @@ async def _setup(service: Service) -> None:
     service.background.append(
         DeadlineSweeper(
             service.pool,
-            service.name,
+            service.producer_name,
             settings.policy(),
             # The runtime's consumer group is the service's name.
             DeliberationsLag(settings.kafka_bootstrap, service.name),

@@ -60,7 +60,7 @@ class SignerWhenDeployed:
             log.warning("no evaluator key (or PACTLINE_SETTLEMENT_SIGNER_ENABLED=false): this replica never signs")
             return
         schema = await self.service.pool.fetchval("SELECT current_schema()")
-        worker = SettlementWorker(self.service.pool, self.service.name, schema, self.settings, identity)
+        worker = SettlementWorker(self.service.pool, self.service.producer_name, schema, self.settings, identity)
         self.service.resources["signer"] = worker
         self._worker = worker
         await worker.start()
