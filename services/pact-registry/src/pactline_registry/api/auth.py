@@ -39,13 +39,15 @@ async def authenticate_request(request: Request) -> Caller:
         return Caller(BOOTSTRAP_PRINCIPAL, Role.ADMIN, None, ROLE_SCOPES[Role.ADMIN])
     pepper = settings.registry_key_pepper.get_secret_value()
     key_id = keys.key_id_of(presented)
-    row = await store.key_with_principal(request.app.state.service.pool, key_id) if key_id else None
+    row = await store.queries.key_with_principal(request.app.state.service.pool, key_id=key_id) if key_id else None
     if not keys.matches(presented, row["key_hash"] if row else _DUMMY_HASH, pepper) or row is None:
         raise Unauthenticated("invalid_api_key", "the API key is not valid")
     if row["revoked_at"] is not None:
         raise Unauthenticated("api_key_revoked", f"API key {row['key_id']} was revoked")
     role = Role(row["role"])
-    return Caller(row["principal_id"], role, row["address"], frozenset(Scope(s) for s in row["scopes"]))
+    return Caller(
+        row["principal_id"], role, row["address"], frozenset(Scope(s) for s in row["scopes"]), key_id=row["key_id"]
+    )
 
 
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
