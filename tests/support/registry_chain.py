@@ -41,6 +41,11 @@ class RegistryChain:
     def buyer_address(self) -> str:
         return self.buyers[0].address
 
+    @property
+    def buyer_private_key(self) -> str:
+        """The first buyer's key, as `pactline escrow` reads it (PACTLINE_BUYER_PRIVATE_KEY)."""
+        return "0x" + bytes(self.buyers[0].signer.account.key).hex()
+
     def buyer_for(self, acceptance: dict[str, Any]) -> BuyerClient:
         """The buyer client whose address the acceptance's buyer registered with."""
         for buyer in self.buyers:
