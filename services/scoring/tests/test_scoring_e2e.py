@@ -13,6 +13,7 @@ import pytest
 from pactline_scoring.__main__ import rebuild
 from pactline_scoring.formula import FormulaParams
 from pactline_scoring.ledger import TrustLedger, snapshot_digest
+from pactline_scoring.rebuilding import rebuild as rebuild_and_replay
 from scoring_oracle import Oracle, publish, running_oracle, scenario
 from trust_events import T0
 from waiting import wait_for
@@ -71,6 +72,13 @@ async def test_scores_follow_the_formula_and_a_rebuild_reaches_the_same_digest(o
     assert rebuilt["digest"] == live_digest
     again = await oracle.service.pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'TrustScoreUpdated'")
     assert again == announced
+
+    # What `pactline scoring rebuild` does: drop and replay in its own process, then compare.
+    await runner.stop()
+    before, after = await rebuild_and_replay(oracle.settings, schema=oracle.schema)
+    assert before.digest == live_digest
+    assert (after.digest, after.log_time, after.agents) == (before.digest, before.log_time, before.agents)
+    await runner.start()
 
 
 async def test_the_oracle_answers_with_etags_and_limits_each_client(oracle):

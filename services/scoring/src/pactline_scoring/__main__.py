@@ -8,24 +8,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from pactline_messaging import DeadLetterPublisher, ProjectionRunner, open_pool
 from pactline_service import serve
 
 from .app import SPEC
-from .projection import ScoringProjection
+from .rebuilding import drop as rebuild
 from .settings import ScoringSettings
 
-
-async def rebuild(settings: ScoringSettings, schema: str = SPEC.schema) -> None:
-    pool = await open_pool(settings.database_url.get_secret_value(), schema, SPEC.migrations, max_size=1)
-    try:
-        projection = ScoringProjection(settings.formula(), topics=settings.topics())
-        # Never started: only the runner's rebuild, one database transaction, is used, so it
-        # needs no Kafka producer for dead letters.
-        runner = ProjectionRunner(projection, pool, settings.kafka_bootstrap, DeadLetterPublisher(None, SPEC.name))  # type: ignore[arg-type]
-        await runner.rebuild()
-    finally:
-        await pool.close()
+__all__ = ["main", "rebuild"]
 
 
 def main() -> None:
