@@ -49,8 +49,9 @@ start() {
     if [[ $name == registry ]]; then
       extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
                  "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
-    elif [[ $name == gateway ]]; then
-      # The gateway checks keys against the HMACs the registry announces: the same pepper.
+    elif [[ $name == gateway || $name == evaluator ]]; then
+      # The gateway and the evaluator's read API check keys against the HMACs the registry
+      # announces: the same pepper.
       extra=(env "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
     elif [[ $name == simulated-agents ]]; then
       extra=(env "PACTLINE_SIMULATED_AGENTS_PORT=$port")

@@ -11,11 +11,9 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 
 from pactline_events.types import EvmAddress
 from pactline_evidence import AgentEndpointSettings
+from pactline_identities import KeyPepperSettings
 from pactline_service import ServiceSettings
 
-# Only for tests and a throwaway local stack; outside PACTLINE_ENVIRONMENT=local the registry
-# refuses to start on it.
-LOCAL_PEPPER = "pactline-local-pepper"
 BOOTSTRAP_KEY_MIN_CHARS = 32
 BOOTSTRAP_KEY_MIN_DISTINCT = 12
 
@@ -38,7 +36,7 @@ class PublicPepperRefused(ValueError):
         )
 
 
-class RegistrySettings(ServiceSettings, AgentEndpointSettings):
+class RegistrySettings(ServiceSettings, AgentEndpointSettings, KeyPepperSettings):
     """PACTLINE_REGISTRY_* secrets are SecretStr: never printed, logged or put in repr()."""
 
     # PACTLINE_ENVIRONMENT, with the meaning the service runtime gives it (branch `signing`
@@ -53,12 +51,9 @@ class RegistrySettings(ServiceSettings, AgentEndpointSettings):
     registry_bootstrap_admin_key: SecretStr | None = Field(
         None, description="Bootstrap admin API key (env PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY)"
     )
-    # Keys are stored as HMAC-SHA256(pepper, key): a copy of the table alone is not enough to
-    # test guesses offline. Changing the pepper invalidates every stored key.
-    registry_key_pepper: SecretStr = Field(
-        SecretStr(LOCAL_PEPPER),
-        description="HMAC pepper for API key hashes (env PACTLINE_REGISTRY_KEY_PEPPER)",
-    )
+    # PACTLINE_REGISTRY_KEY_PEPPER (KeyPepperSettings): keys are stored as HMAC-SHA256(pepper,
+    # key), so a copy of the table alone is not enough to test guesses offline; the public local
+    # default is refused outside PACTLINE_ENVIRONMENT=local.
     # Writes each API key may make: `rate` a second on average, `burst` at once (429 beyond).
     registry_write_rate_per_s: float = Field(20.0, gt=0, le=100_000, description="PACTLINE_REGISTRY_WRITE_RATE_PER_S")
     registry_write_burst: int = Field(100, ge=1, le=1_000_000, description="PACTLINE_REGISTRY_WRITE_BURST")
@@ -76,10 +71,6 @@ class RegistrySettings(ServiceSettings, AgentEndpointSettings):
     registry_chain_timeout_s: float = Field(
         10.0, gt=0, le=120, description="PACTLINE_REGISTRY_CHAIN_TIMEOUT_S: one RPC call, at most"
     )
-
-    @property
-    def uses_local_pepper(self) -> bool:
-        return self.registry_key_pepper.get_secret_value() == LOCAL_PEPPER
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> RegistrySettings:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Request
 
 from pactline_events import ApiKeyIssued, utc_now
+from pactline_identities import api_keys
 
-from .. import domain, keys
+from .. import domain
 from ..domain import ADDRESS_ROLES, ROLE_SCOPES, AlreadyDone, ApiKey, Caller, Role, Scope, require_scope
 from ..errors import Forbidden, Invalid, NotFound, invalid_field
 from ..store import queries as q
@@ -71,7 +72,7 @@ async def create_principal(
     if body.role in ADDRESS_ROLES and body.address is None:
         raise invalid_field("address_required", "/address", f"a {body.role} signs on chain and needs an EVM address")
     scopes = _scopes(body.role, body.scopes)
-    new_key = keys.generate()
+    new_key = api_keys.generate()
     pepper = registry_settings(request).registry_key_pepper.get_secret_value()
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
@@ -83,7 +84,7 @@ async def create_principal(
             address=body.address,
             created_at=now,
         )
-        key_hash = keys.hash_key(new_key.secret, pepper)
+        key_hash = api_keys.key_hmac(new_key.secret, pepper)
         key = await q.insert_key(
             conn,
             key_id=new_key.key_id,
@@ -114,7 +115,7 @@ async def me(caller: Caller = Depends(authenticate)) -> Me:
 @router.post("/keys", status_code=201, response_model=KeyCreated, summary="Create another key for a principal (admin)")
 async def create_key(body: KeyCreate, request: Request, caller: Caller = Depends(authenticate)) -> KeyOut:
     require_scope(caller, Scope.ADMIN)
-    new_key = keys.generate()
+    new_key = api_keys.generate()
     pepper = registry_settings(request).registry_key_pepper.get_secret_value()
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
@@ -123,7 +124,7 @@ async def create_key(body: KeyCreate, request: Request, caller: Caller = Depends
             raise Invalid("principal_not_found", f"no principal with id {body.principal_id!r}")
         role = Role(principal["role"])
         scopes = _scopes(role, body.scopes)
-        key_hash = keys.hash_key(new_key.secret, pepper)
+        key_hash = api_keys.key_hmac(new_key.secret, pepper)
         row = await q.insert_key(
             conn,
             key_id=new_key.key_id,
