@@ -3,7 +3,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := uv run --frozen
 
-.PHONY: help setup up down topics contracts services services-down status demo test test-fast lint schemas bench
+# Everything make starts is the developer's own local stack: tools, tests and benches talk to the
+# local broker as its admin principal (credentials made by scripts/infra/kafka.sh) and sign what
+# they write with the local event keys (.local/keys, made by `make keys`). Services get their own
+# principal and key from scripts/services.sh.
+export PACTLINE_ENVIRONMENT ?= local
+export PACTLINE_EVENT_KEYS_DIR ?= $(CURDIR)/.local/keys
+ifeq ($(PACTLINE_KAFKA_BOOTSTRAP),)
+export PACTLINE_KAFKA_USERNAME ?= admin
+export PACTLINE_KAFKA_PASSWORD ?= $(shell scripts/infra/kafka.sh credentials admin 2>/dev/null)
+endif
+
+.PHONY: help setup up down topics keys compose-secrets contracts services services-down status demo test test-fast lint schemas bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -15,10 +26,16 @@ up: setup ## Start Kafka, PostgreSQL and anvil (health-checked) and create the t
 	@scripts/infra/kafka.sh start
 	@scripts/infra/postgres.sh start
 	@scripts/infra/anvil.sh start
-	@$(MAKE) --no-print-directory topics
+	@$(MAKE) --no-print-directory topics keys
 
 topics: ## Create every catalog topic that is missing (explicit partitions, retention forever)
 	@$(UV) python -m pactline_messaging.create_topics
+
+keys: ## Make the local event signing keys (one per service, kept) and their trust store in .local/keys
+	@$(UV) python -m pactline_messaging.local_keys "$(PACTLINE_EVENT_KEYS_DIR)"
+
+compose-secrets: keys ## The files docker-compose.yml reads its secrets from (event keys, broker passwords)
+	@for user in $$($(UV) python -m pactline_messaging.broker_acls principals); do scripts/infra/kafka.sh credentials $$user >/dev/null; done
 
 contracts: up ## Deploy the escrow contracts and mock USDC on the local anvil (kept if already there)
 	@$(UV) python scripts/local_contracts.py

@@ -45,7 +45,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pactline_events import EventPayload, PendingEvent, TaskCompleted, TopicSpec, decode, new_event_id, utc_now
 from pactline_events.errors import EventError
-from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, open_pool, outbox
+from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, kafka_consumer, open_pool, outbox
 
 RESULTS = Path(__file__).resolve().parents[1] / ".local" / "bench"
 TICK_S = 0.01
@@ -116,7 +116,7 @@ class Injector:
     relay: OutboxRelay
     producer: AIOKafkaProducer
     schema: str
-    producer_name: str = "bench-injector"
+    producer_name: str = "pact-registry"  # the TaskCompleted events it injects are the registry's
     topic: str | None = None
     """Send to this topic instead of the catalog's (a bench topic outside the product's)."""
 
@@ -315,9 +315,9 @@ class KafkaWatcher:
             await watcher.stop()
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
+        consumer = kafka_consumer(
             *(t.name for t in self.topics),
-            bootstrap_servers=endpoints.kafka_bootstrap(),
+            bootstrap=endpoints.kafka_bootstrap(),
             group_id=f"bench-watch-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="latest",
             enable_auto_commit=False,

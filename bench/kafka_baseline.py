@@ -24,10 +24,9 @@ import time
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
-from pactline_messaging import endpoints
+from pactline_messaging import endpoints, kafka_admin, kafka_consumer, kafka_producer
 
 BOOTSTRAP = endpoints.kafka_bootstrap()
 EVENTS = int(os.environ.get("PACTLINE_BENCH_EVENTS", "20000"))
@@ -59,7 +58,7 @@ def percentiles_ms(latencies_ns: list[int]) -> dict[str, float]:
 
 
 async def ensure_topic(name: str = TOPIC, partitions: int = PARTITIONS) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = kafka_admin(BOOTSTRAP)
     await admin.start()
     try:
         if name not in await admin.list_topics():
@@ -73,7 +72,7 @@ class RawPair:
 
     async def __aenter__(self) -> RawPair:
         await ensure_topic()
-        self.consumer = AIOKafkaConsumer(
+        self.consumer = kafka_consumer(
             TOPIC,
             bootstrap_servers=BOOTSTRAP,
             group_id=f"bench-{uuid.uuid4().hex[:8]}",
@@ -86,7 +85,7 @@ class RawPair:
         for tp in self.consumer.assignment():
             await self.consumer.seek_to_end(tp)
             await self.consumer.position(tp)
-        self.producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=5)
+        self.producer = kafka_producer(BOOTSTRAP, acks="all", enable_idempotence=True, linger_ms=5)
         await self.producer.start()
         return self
 

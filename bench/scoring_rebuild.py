@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from pactline_events import (
@@ -34,9 +34,19 @@ from pactline_events import (
     VerdictIssued,
     decode,
     encode,
+    producers_of,
 )
 from pactline_events.topics import ACCEPTANCES, ESCROW, VERDICTS
-from pactline_messaging import DeadLetterPublisher, ProjectionRunner, endpoints, idempotent_producer, open_pool
+from pactline_messaging import (
+    DeadLetterPublisher,
+    ProjectionRunner,
+    endpoints,
+    event_keys,
+    idempotent_producer,
+    kafka_admin,
+    kafka_consumer,
+    open_pool,
+)
 from pactline_pacts import pact_hash, parse_pact
 from pactline_scoring.app import SPEC
 from pactline_scoring.formula import FormulaParams
@@ -73,7 +83,11 @@ def envelope_bytes(payload, stream_id: str, n: int, kind: int, at: datetime) -> 
         correlation_id=event_uuid(9, n),
         payload=payload,
     )
-    return encode(pending.seal(producer="bench", stream_seq=1, prev_hash="0" * 64))
+    # Signed by the producer of its type, as the services would have (the projection verifies).
+    producer = producers_of(payload.event_type)[0]
+    key = event_keys.signing_key(producer)
+    unsigned = pending.seal(producer=producer, stream_seq=1, prev_hash="0" * 64, key_id=key.key_id if key else None)
+    return key.sign(unsigned)[1] if key else encode(unsigned)
 
 
 def acceptance_bytes(n: int) -> tuple[str, bytes]:
@@ -175,7 +189,7 @@ async def topics_ready(admin: AIOKafkaAdminClient, expected: int) -> bool:
     existing = set(await admin.list_topics())
     if not all(t.name in existing for t in TOPICS):
         return False
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    consumer = kafka_consumer(bootstrap=BOOTSTRAP)
     await consumer.start()
     try:
         parts = [TopicPartition(t.name, p) for t in TOPICS for p in range(t.partitions)]
@@ -188,7 +202,7 @@ async def topics_ready(admin: AIOKafkaAdminClient, expected: int) -> bool:
 async def generate() -> int:
     settlements = VERDICTS_N // SETTLE_EVERY
     expected = AGENTS * BUYERS + VERDICTS_N + settlements
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = kafka_admin(BOOTSTRAP)
     await admin.start()
     try:
         if await topics_ready(admin, expected):
@@ -251,7 +265,7 @@ async def generate() -> int:
 
 async def raw_consume(total: int) -> float:
     """Plain aiokafka read of the same topics, no decoding: the floor of any reader."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False, group_id=None)
+    consumer = kafka_consumer(bootstrap=BOOTSTRAP, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         parts = [TopicPartition(t.name, p) for t in TOPICS for p in range(t.partitions)]

@@ -2,6 +2,9 @@
 # Starts, stops or reports the six Pactline services, and the SIMULATED agents the demo and
 # tests call through the gateway, as local background processes.
 # Logs: .local/services/<name>.log; stopped by PID file, never by name.
+# Each runs in the `local` environment with its own event signing key (.local/keys/<service>.pem,
+# made once), the trust store of all of them, and, on the project's own broker, its own
+# SASL/SCRAM principal (scripts/infra/kafka.sh).
 # Usage: services.sh start|stop|status
 COMPONENT=services
 source "$(dirname "$0")/infra/lib.sh"
@@ -16,6 +19,11 @@ module() { if [[ $1 == simulated-agents ]]; then echo pactline_gateway.simulated
 
 start() {
   mkdir -p "$DIR"
+  export PACTLINE_ENVIRONMENT=local
+  local own_broker=1
+  [[ -n "${PACTLINE_KAFKA_BOOTSTRAP:-}" ]] && own_broker=0
+  local keys="$PACTLINE_LOCAL/keys"
+  uv run --frozen --no-sync python -m pactline_messaging.local_keys "$keys" >/dev/null
   export PACTLINE_DATABASE_URL="${PACTLINE_DATABASE_URL:-$(scripts/infra/postgres.sh url)}"
   export PACTLINE_KAFKA_BOOTSTRAP="${PACTLINE_KAFKA_BOOTSTRAP:-127.0.0.1:${PACTLINE_KAFKA_PORT:-19092}}"
   export PACTLINE_ETH_RPC_URL="${PACTLINE_ETH_RPC_URL:-http://127.0.0.1:${PACTLINE_ANVIL_PORT:-8545}}"
@@ -39,24 +47,37 @@ start() {
     if pid_alive "$DIR/$name.pid"; then say "$name already running (pid $(cat "$DIR/$name.pid"))"; continue; fi
     if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
     [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
-    local extra=()
-    if [[ $name == settlement && -z "${PACTLINE_SETTLEMENT_SIGNER_KEY:-}${PACTLINE_EVALUATOR_PRIVATE_KEY:-}${PACTLINE_SETTLEMENT_SIGNER_KEY_FILE:-}" ]]; then
-      # Locally the evaluator is anvil's well-known dev account 9, pinned to the local chain id so
-      # the key is refused anywhere else; a real network sets its own key (docs/settlement.md).
-      extra=(env "PACTLINE_SETTLEMENT_SIGNER_KEY=0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
-                 "PACTLINE_CHAIN_ID=${PACTLINE_CHAIN_ID:-31337}")
-    fi
-    if [[ $name == registry ]]; then
-      extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
-                 "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
-    elif [[ $name == gateway || $name == evaluator ]]; then
-      # The gateway and the evaluator's read API check keys against the HMACs the registry
-      # announces: the same pepper.
-      extra=(env "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
-    elif [[ $name == simulated-agents ]]; then
-      extra=(env "PACTLINE_SIMULATED_AGENTS_PORT=$port")
-    fi
-    PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" uv run --frozen --no-sync python -m "$(module "$name")" >> "$DIR/$name.log" 2>&1 &
+    local service=$name; [[ $name == registry ]] && service=pact-registry
+    (
+      # Exported in a subshell, not passed on a command line: secrets never show in `ps`.
+      export PACTLINE_HTTP_PORT=$port
+      if [[ $name == simulated-agents ]]; then
+        # Not a Pactline service: no event keys, no broker principal.
+        export PACTLINE_SIMULATED_AGENTS_PORT=$port
+      else
+        export PACTLINE_EVENT_SIGNING_KEY_FILE="$keys/$service.pem" PACTLINE_EVENT_TRUSTED_KEYS_FILE="$keys/trusted-keys.json"
+        if (( own_broker )); then
+          export PACTLINE_KAFKA_USERNAME=$service
+          PACTLINE_KAFKA_PASSWORD=$(scripts/infra/kafka.sh credentials "$service"); export PACTLINE_KAFKA_PASSWORD
+        fi
+      fi
+      if [[ $name == registry ]]; then
+        PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}
+        PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}
+        export PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY PACTLINE_REGISTRY_KEY_PEPPER
+      elif [[ $name == gateway || $name == evaluator ]]; then
+        # The gateway and the evaluator's read API check keys against the HMACs the registry
+        # announces: the same pepper.
+        PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}
+        export PACTLINE_REGISTRY_KEY_PEPPER
+      elif [[ $name == settlement && -z "${PACTLINE_SETTLEMENT_SIGNER_KEY:-}${PACTLINE_EVALUATOR_PRIVATE_KEY:-}${PACTLINE_SETTLEMENT_SIGNER_KEY_FILE:-}" ]]; then
+        # Locally the evaluator is anvil's well-known dev account 9, pinned to the local chain id so
+        # the key is refused anywhere else; a real network sets its own key (docs/settlement.md).
+        export PACTLINE_SETTLEMENT_SIGNER_KEY=0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6
+        export PACTLINE_CHAIN_ID=${PACTLINE_CHAIN_ID:-31337}
+      fi
+      exec nohup uv run --frozen --no-sync python -m "$(module "$name")" >> "$DIR/$name.log" 2>&1
+    ) &
     echo $! > "$DIR/$name.pid"
     say "started $name on 127.0.0.1:$port (pid $!)"
   done

@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from pactline_evaluator.settings import EvaluatorSettings
-from pactline_events import ALL_TOPICS
+from pactline_events import ALL_TOPICS, TrustStore
 from pactline_gateway.settings import GatewaySettings
 from pactline_jury.settings import JurySettings
+from pactline_messaging.broker_acls import ADMIN, PRINCIPALS, compose_script, grants
 from pactline_registry.settings import RegistrySettings
 from pactline_scoring.settings import ScoringSettings
 from pactline_service import ServiceSettings
@@ -113,7 +114,9 @@ def test_deployments_probe_ready_and_health_run_unprivileged_and_take_secrets_fr
         assert "secretKeyRef" in env["PACTLINE_DATABASE_URL"]["valueFrom"], (
             f"{name}: database URL must come from a Secret"
         )
-        assert all("value" not in e for k, e in env.items() if "KEY" in k or ("URL" in k and "DATABASE" in k)), name
+        # Secrets by reference only; a *_FILE names where a Secret is mounted, not a secret.
+        secret_like = [k for k in env if ("KEY" in k or "PASSWORD" in k or k == "PACTLINE_DATABASE_URL")]
+        assert all("value" not in env[k] for k in secret_like if not k.endswith("_FILE")), name
 
 
 def test_kafka_topics_match_the_catalog():
@@ -129,3 +132,80 @@ def test_kafka_is_kraft_without_auto_topic_creation():
     (kafka,) = [d for d in k8s_docs() if d["kind"] == "Kafka"]
     assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
     assert kafka["spec"]["kafka"]["config"]["auto.create.topics.enable"] is False
+
+
+def test_kafka_clients_must_authenticate_and_be_authorized():
+    (kafka,) = [d for d in k8s_docs() if d["kind"] == "Kafka"]
+    listeners = kafka["spec"]["kafka"]["listeners"]
+    assert listeners
+    for listener in listeners:
+        assert listener["authentication"]["type"] == "scram-sha-512", listener["name"]
+        assert listener["tls"] is True, listener["name"]
+    assert kafka["spec"]["kafka"]["authorization"] == {"type": "simple", "superUsers": [ADMIN]}
+    assert "userOperator" in kafka["spec"]["entityOperator"]
+
+
+def test_kafka_users_carry_exactly_the_grants_of_the_acl_table():
+    users = {d["metadata"]["name"]: d for d in k8s_docs() if d["kind"] == "KafkaUser"}
+    assert set(users) == set(PRINCIPALS)
+    declared = set()
+    for name, user in users.items():
+        assert user["metadata"]["labels"] == {"strimzi.io/cluster": "pactline"}, name
+        assert user["spec"]["authentication"] == {"type": "scram-sha-512"}, name
+        if name == ADMIN:
+            assert "authorization" not in user["spec"]  # the super user (kafka.yaml)
+            continue
+        assert user["spec"]["authorization"]["type"] == "simple", name
+        for acl in user["spec"]["authorization"]["acls"]:
+            resource = acl["resource"]
+            assert set(resource) == {"type", "name", "patternType"}, name
+            assert resource["patternType"] == "literal", name
+            (operation,) = acl["operations"]
+            declared.add((name, resource["type"], resource["name"], operation))
+    assert declared == {(g.principal, g.resource, g.name, g.operation) for g in grants()}
+
+
+def test_each_service_signs_with_its_own_key_and_authenticates_as_itself():
+    deployments = {d["metadata"]["name"]: d for d in k8s_docs() if d["kind"] == "Deployment"}
+    (trust,) = [d for d in k8s_docs() if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "pactline-event-trust"]
+    TrustStore.from_json(trust["data"]["trusted-keys.json"])  # a valid (if still empty) trust store
+    for name, dep in deployments.items():
+        pod = dep["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["PACTLINE_ENVIRONMENT"]["value"] == "production", name
+        assert env["PACTLINE_KAFKA_USERNAME"]["value"] == name, name
+        assert env["PACTLINE_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}, name
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        key_file = Path(env["PACTLINE_EVENT_SIGNING_KEY_FILE"]["value"])
+        assert volumes[mounts[str(key_file.parent)]]["secret"]["secretName"] == f"pactline-event-key-{name}", name
+        trust_file = Path(env["PACTLINE_EVENT_TRUSTED_KEYS_FILE"]["value"])
+        assert volumes[mounts[str(trust_file.parent)]]["configMap"]["name"] == "pactline-event-trust", name
+        assert trust_file.name in trust["data"], name
+        ca_file = Path(env["PACTLINE_KAFKA_TLS_CA_FILE"]["value"])
+        assert volumes[mounts[str(ca_file.parent)]]["secret"]["secretName"] == "pactline-cluster-ca-cert", name
+
+
+def test_compose_broker_takes_sasl_scram_only_with_acls_and_each_service_its_own_secrets():
+    services = compose()["services"]
+    kafka_env = services["kafka"]["environment"]
+    protocols = dict(item.split(":") for item in kafka_env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    for listener in kafka_env["KAFKA_LISTENERS"].split(","):
+        name, address = listener.split("://")
+        # Plaintext only on the container's own loopback (the broker talking to itself).
+        assert protocols[name] == "SASL_PLAINTEXT" or address.startswith("localhost:"), listener
+    assert kafka_env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert kafka_env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert (ROOT / "deploy" / "compose" / "kafka-acls.sh").read_text() == compose_script()
+    formatted = services["kafka-format"]["entrypoint"][-1]
+    for user in PRINCIPALS:
+        assert f"kafka-{user}" in services["kafka-format"]["secrets"], user
+        assert user in formatted, user
+    for name in DESIGN_SERVICES:
+        env = services[name]["environment"]
+        assert env["PACTLINE_KAFKA_USERNAME"] == name
+        assert env["PACTLINE_KAFKA_PASSWORD_FILE"] == f"/run/secrets/kafka-{name}"
+        assert env["PACTLINE_EVENT_SIGNING_KEY_FILE"] == f"/run/secrets/event-key-{name}"
+        assert set(services[name]["secrets"]) == {"event-trust", f"event-key-{name}", f"kafka-{name}"}
+        assert env["PACTLINE_ENVIRONMENT"] == "local"

@@ -48,7 +48,9 @@ async def test_audit_replay_agrees_counts_redeliveries_and_names_a_tampered_even
     await publish(kafka_topics, prefix, [forged])
     tampered = await replay(kafka_topics, oracle.http, prefix=prefix, wait_s=2)
     assert not tampered.ok
+    # Its signature no longer matches its bytes: the replay names it as forged before the chain
+    # would have shown the fork.
     assert any(
-        original.stream_id in line and f"seq {original.stream_seq}" in line and "fork" in line
+        original.stream_id in line and f"seq {original.stream_seq}" in line and "forged" in line
         for line in tampered.broken
     ), tampered.broken

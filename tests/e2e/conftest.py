@@ -39,7 +39,7 @@ class ProducingService:
         )
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("INSERT INTO agents (stream_id) VALUES ($1) ON CONFLICT DO NOTHING", stream_id)
-            return await outbox.append(conn, pending, producer="test-registry")
+            return await outbox.append(conn, pending, producer="pact-registry")
 
     async def publish(self) -> int:
         return await self.relay.publish_pending()

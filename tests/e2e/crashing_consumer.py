@@ -28,10 +28,16 @@ from collections.abc import Sequence
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
-from faststream.kafka import KafkaBroker
 
 from pactline_events import AgentRegistered, Envelope
-from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext, idempotent_producer
+from pactline_messaging import (
+    DeadLetterPublisher,
+    EventConsumer,
+    EventHandlers,
+    HandlerContext,
+    idempotent_producer,
+    kafka_broker,
+)
 
 
 class ReportingConsumer(EventConsumer):
@@ -76,7 +82,7 @@ async def main(bootstrap: str, dsn: str, schema: str, group: str, prefix: str, m
                 event.stream_seq,
             )
 
-    broker = KafkaBroker(bootstrap, logger=None)
+    broker = kafka_broker(bootstrap, logger=None)
     consumer = ReportingConsumer(group, pool, DeadLetterPublisher(producer, group), handlers, on_committed=committed)
     membership = {"group_instance_id": instance} if instance else {}
     consumer.subscribe(broker, group_id=group, session_timeout_ms=6000, heartbeat_interval_ms=300, **membership)

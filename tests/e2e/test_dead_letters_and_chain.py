@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from faststream.kafka import KafkaBroker
 
 from pactline_events import AgentRegistered, ChainBroken, Envelope, canonical_json, decode, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
-from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext
+from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext, kafka_broker
 from pactline_messaging import dead_letters as dl
 from pactline_messaging.log_reader import read_stream, read_topic
 from topic_reader import start_group_at_end
@@ -43,7 +42,7 @@ async def test_poison_message_is_dead_lettered_and_the_next_is_processed(produci
     good = await svc.register_agent(1, stream=good_stream)
     await svc.publish()
 
-    broker = KafkaBroker(kafka_topics, logger=None)
+    broker = kafka_broker(kafka_topics, logger=None)
     consumer = EventConsumer(
         group, svc.pool, DeadLetterPublisher(producer, group), handlers, max_attempts=2, retry_base_s=0.01
     )
@@ -153,7 +152,7 @@ async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
             polls.append({decode(r.value).event_id for r in records})
             await super().apply(records)
 
-    broker = KafkaBroker(kafka_topics, logger=None)
+    broker = kafka_broker(kafka_topics, logger=None)
     consumer = RecordingConsumer(
         group,
         svc.pool,

@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from pactline_events.topics import AGENTS
+from pactline_messaging import kafka_admin
 from topic_reader import start_group_at_end
 from waiting import wait_for
 
@@ -62,7 +62,7 @@ async def next_line(proc, timeout: float = 60) -> str:
 
 async def committed_offset(kafka: str, group: str) -> int:
     """Sum of the group's committed offsets on the agents topic (0 when nothing committed)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    admin = kafka_admin(kafka)
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from pactline_events import AgentRegistered, Envelope, TrustScoreUpdated, decode, derived_event_id
+from pactline_events import AgentRegistered, Envelope, EventSigningKey, TrustScoreUpdated, decode, derived_event_id
 from pactline_events.topics import AGENTS, TRUST_SCORES
-from pactline_messaging import EventHandlers, HandlerContext
+from pactline_messaging import EventHandlers, HandlerContext, event_keys
 from pactline_messaging.log_reader import read_stream
 from pactline_service import ServiceSettings, ServiceSpec
 from pactline_service.runtime import running
@@ -47,6 +47,7 @@ async def test_an_event_goes_in_and_its_answer_comes_out_through_the_outbox(
 ):
     svc = producing_service
     name = f"pattern-{uuid.uuid4().hex[:8]}"
+    event_keys.install_signing_key(EventSigningKey.generate(name))  # a service of its own, read back unverified
     await start_group_at_end(kafka_topics, name, AGENTS)
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap=kafka_topics, log_format="text")
     spec = answering_spec(name, f"{db_schema}_svc", svc.prefix)

@@ -13,7 +13,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-from faststream.kafka import KafkaBroker
 
 from pactline_events import AgentRegistered, Envelope
 from pactline_events.topics import AGENTS, DEAD_LETTERS, TopicSpec
@@ -25,6 +24,7 @@ from pactline_messaging import (
     HandlerContext,
     ProjectionContext,
     ProjectionRunner,
+    kafka_broker,
 )
 from pactline_messaging import dead_letters as dl
 from pactline_messaging.log_reader import read_topic
@@ -89,7 +89,7 @@ async def test_the_consumer_dead_letters_what_it_cannot_read_and_goes_on(produci
                 "INSERT INTO effects (event_id, stream_id) VALUES ($1, $2)", event.event_id, sent.stream
             )
 
-    broker = KafkaBroker(kafka_topics, logger=None)
+    broker = kafka_broker(kafka_topics, logger=None)
     EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group), handlers).subscribe(broker, group_id=group)
     await broker.start()
     try:

@@ -35,8 +35,6 @@ async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, d
             "PACTLINE_DATABASE_URL": database_url,
             "PACTLINE_HTTP_PORT": str(ports[name]),
             "PACTLINE_LOG_FORMAT": "json",
-            # The project's own stack: the registry may run on its public local key pepper.
-            "PACTLINE_ENVIRONMENT": "local",
         }
         procs[name] = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -13,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from pactline_events import AgentRegistered, Envelope
 from pactline_events.topics import AGENTS
-from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext
+from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext, kafka_broker
 from topic_reader import start_group_at_end
 from waiting import wait_for
 
@@ -47,7 +46,7 @@ async def test_consumer_span_continues_the_producers_trace(producing_service, pr
         if envelope.event_id == event.event_id:
             seen["trace_id"] = trace.get_current_span().get_span_context().trace_id
 
-    broker = KafkaBroker(kafka_topics, logger=None)
+    broker = kafka_broker(kafka_topics, logger=None)
     EventConsumer(group, svc.pool, DeadLetterPublisher(producer, group), handlers).subscribe(broker, group_id=group)
     await broker.start()
     try:

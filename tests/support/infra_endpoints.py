@@ -3,6 +3,10 @@
 In order: the PACTLINE_* environment variables (existing infrastructure); testcontainers when
 a Docker engine answers; otherwise the project's own local processes (scripts/infra/*.sh),
 started here if they are not already up. Never a mock.
+
+The project's local broker takes SASL/SCRAM only: the tests talk to it as its admin principal
+(PACTLINE_KAFKA_USERNAME / PACTLINE_KAFKA_PASSWORD, taken from .local/kafka/credentials unless
+already set); ``kafka_password(principal)`` gives a test another principal's password.
 """
 
 from __future__ import annotations
@@ -52,7 +56,16 @@ def kafka() -> Iterator[str]:
             yield container.get_bootstrap_server()
     else:
         _script("kafka")
+        if "PACTLINE_KAFKA_USERNAME" not in os.environ:
+            os.environ["PACTLINE_KAFKA_USERNAME"] = "admin"
+            os.environ["PACTLINE_KAFKA_PASSWORD"] = kafka_password("admin")
         yield endpoints.local_kafka()
+
+
+def kafka_password(principal: str) -> str:
+    """The local broker's password of ``principal`` (scripts/infra/kafka.sh makes them)."""
+    local = Path(os.environ.get("PACTLINE_LOCAL", ROOT / ".local"))
+    return (local / "kafka" / "credentials" / principal).read_text().strip()
 
 
 @contextlib.contextmanager

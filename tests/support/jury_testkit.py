@@ -62,8 +62,9 @@ def request(output: str, *, family: str = "openai", clauses: int = 1, threshold:
 
 
 def requested_envelope(payload: JuryRequested, *, producer: str = "evaluator"):
-    """A JuryRequested as the evaluator would have sealed it (first event of its stream)."""
+    """A JuryRequested as the evaluator would have sealed and signed it (first event of its stream)."""
     from pactline_events import GENESIS_HASH, PendingEvent, new_event_id, utc_now
+    from signed_events import signed
 
     pending = PendingEvent(
         event_id=new_event_id(),
@@ -72,7 +73,7 @@ def requested_envelope(payload: JuryRequested, *, producer: str = "evaluator"):
         correlation_id=uuid.uuid4(),
         payload=payload,
     )
-    return pending.seal(producer=producer, stream_seq=1, prev_hash=GENESIS_HASH)
+    return signed(pending.seal(producer=producer, stream_seq=1, prev_hash=GENESIS_HASH))
 
 
 def panel_yaml(url: str, *models_and_families: tuple[str, str], **policy: Any) -> str:

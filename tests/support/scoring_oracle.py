@@ -12,10 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
 from pactline_events import Envelope, encode, topic_for
-from pactline_messaging import ensure_topics, idempotent_producer
+from pactline_messaging import ensure_topics, idempotent_producer, kafka_admin
 from pactline_scoring.app import SPEC
 from pactline_scoring.settings import ScoringSettings
 from pactline_service import build_app
@@ -65,7 +64,7 @@ async def running_oracle(kafka: str, database_url: str, schema: str) -> AsyncIte
         ):
             yield Oracle(app.state.service, http, settings, schema, prefix, app)
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka)  # the test's own topics only
+        admin = kafka_admin(kafka)  # the test's own topics only
         await admin.start()
         try:
             await admin.delete_topics([spec.name for spec in settings.topics()])

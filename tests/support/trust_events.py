@@ -22,8 +22,10 @@ from pactline_events import (
     PendingEvent,
     VerdictIssued,
     event_hash,
+    producers_of,
 )
 from pactline_pacts import pact_hash, parse_pact
+from signed_events import signed
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pacts"
 PACT = parse_pact((EXAMPLES / "customer-support.yaml").read_bytes(), "application/yaml")
@@ -156,11 +158,11 @@ class Log:
     """Seals payloads into properly chained envelopes, stream by stream, like an outbox would."""
 
     prefix: str = ""
-    chained: bool = True  # False: skip hashing, for pure-model tests that never verify chains
+    chained: bool = True  # False: skip signing and hashing, for pure-model tests that never verify
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     events: list[Envelope] = field(default_factory=list)
 
-    def add(self, payload: EventPayload, at: datetime, producer: str = "test") -> Envelope:
+    def add(self, payload: EventPayload, at: datetime, producer: str | None = None) -> Envelope:
         stream = self.prefix + stream_of(payload)
         seq, prev = self.heads.get(stream, (0, GENESIS_HASH))
         envelope = PendingEvent(
@@ -169,7 +171,9 @@ class Log:
             stream_id=stream,
             correlation_id=_id("corr", stream),
             payload=payload,
-        ).seal(producer=producer, stream_seq=seq + 1, prev_hash=prev)
+        ).seal(producer=producer or producers_of(payload.event_type)[0], stream_seq=seq + 1, prev_hash=prev)
+        if self.chained:  # as its producer would have: signed, then chained
+            envelope = signed(envelope)
         self.heads[stream] = (seq + 1, event_hash(envelope) if self.chained else GENESIS_HASH)
         self.events.append(envelope)
         return envelope

@@ -1,6 +1,7 @@
 """The auditor's replay: read the whole log with a consumer of its own, verify every event's
-hash and every stream's chain, recompute every trust score with the published formula, and
-compare with the Trust Oracle. Writes nothing anywhere (no consumer group, no database).
+hash and every stream's chain, every event's signature, producer and topic (against the trust
+store: ``pactline_events.signing``), recompute every trust score with the published formula,
+and compare with the Trust Oracle. Writes nothing anywhere (no consumer group, no database).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
-from pactline_events import EVENT_TOPICS, ChainBroken, ChainVerifier, EventError, TopicSpec, decode
+from pactline_events import EVENT_TOPICS, ChainBroken, ChainVerifier, EventError, EventVerifier, TopicSpec, decode
+from pactline_messaging import event_keys, kafka_consumer
 from pactline_scoring.formula import FORMULA_VERSION, FormulaParams
 from pactline_scoring.ledger import TrustLedger, snapshot_digest
 
@@ -61,8 +63,8 @@ def prefixed(prefix: str) -> tuple[TopicSpec, ...]:
 
 async def read_log(kafka: str, topics: tuple[TopicSpec, ...], progress: bool = False) -> list[Record]:
     """Every record of ``topics`` from offset 0 up to the end offsets at the start of the read."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka,
+    consumer = kafka_consumer(
+        bootstrap=kafka,
         enable_auto_commit=False,
         group_id=None,
         isolation_level="read_committed",
@@ -91,8 +93,17 @@ async def read_log(kafka: str, topics: tuple[TopicSpec, ...], progress: bool = F
         await consumer.stop()
 
 
-def verify_and_fold(records: list[Record], params: FormulaParams, prefix: str, report: AuditReport) -> TrustLedger:
-    """Chains stream by stream (a stream may span topics: order by its own seq), then the fold."""
+def verify_and_fold(
+    records: list[Record],
+    params: FormulaParams,
+    prefix: str,
+    report: AuditReport,
+    signatures: EventVerifier | None = None,
+) -> TrustLedger:
+    """Chains stream by stream (a stream may span topics: order by its own seq), then the fold.
+
+    With ``signatures``, a forged or misrouted event is reported (naming it) and left out of
+    its chain and of the fold."""
     parsed = []
     for rec in records:
         try:
@@ -101,13 +112,14 @@ def verify_and_fold(records: list[Record], params: FormulaParams, prefix: str, r
         except (ValueError, KeyError, TypeError):
             report.broken.append(f"{rec.topic}[{rec.partition}]@{rec.offset}: not an event (unparseable JSON)")
     parsed.sort(key=lambda item: (item[0], item[1]))
-    verifier = ChainVerifier()
+    routes = {prefix + spec.name: spec.event_types for spec in EVENT_TOPICS}
+    verifier = ChainVerifier(verifier=signatures, routes=routes)
     ledger = TrustLedger(params)
     folded_topics = {prefix + name for name in FOLDED_TOPICS}
     for stream_id, seq, rec in parsed:
         where = f"{rec.topic}[{rec.partition}]@{rec.offset}"
         try:
-            if verifier.add(rec.value) is None:
+            if verifier.add(rec.value, topic=rec.topic) is None:
                 continue  # an exact redelivery: the same event again, counted once
             envelope = decode(rec.value)
         except ChainBroken as exc:
@@ -143,14 +155,17 @@ async def replay(
     as_of: datetime | None = None,
     progress: bool = False,
     wait_s: float = 30.0,
+    signatures: EventVerifier | None = None,
 ) -> AuditReport:
+    """``signatures`` defaults to this process's trust store (``PACTLINE_EVENT_TRUSTED_KEYS_FILE``)."""
     report = AuditReport()
+    signatures = signatures if signatures is not None else event_keys.verifier()
     formula = (await oracle.get("/v1/formula")).raise_for_status().json()
     params = params_from(formula)
     started = time.perf_counter()
     records = await read_log(kafka, prefixed(prefix), progress)
     report.events_read = len(records)
-    ledger = verify_and_fold(records, params, prefix, report)
+    ledger = verify_and_fold(records, params, prefix, report, signatures)
     report.rate_events_per_s = round(len(records) / max(time.perf_counter() - started, 1e-9), 1)
     when = as_of or ledger.log_time
     if when is None:

@@ -48,7 +48,7 @@ def test_generated_json_has_the_reference_bytes(value):
     "value",
     [
         {"\ue000": 1, "\U0001f600": 2},  # code-point and UTF-16 orders disagree: reference path
-        {"a": "\x00\x1f\x7f\u2028\u2029\ufeff\"\\/"},
+        {"a": '\x00\x1f\x7f\u2028\u2029\ufeff"\\/'},
         {"z": [1, {"b": None, "a": True}], "": -0},
         [MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER],
     ],

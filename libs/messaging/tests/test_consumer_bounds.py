@@ -26,9 +26,7 @@ def record(offset: int, size: int, key: bytes = b"stream-1", partition: int = 0)
 
 
 def consumer(max_records: int, max_bytes: int) -> EventConsumer:
-    return EventConsumer(
-        "svc", None, None, EventHandlers(), batch_max_records=max_records, batch_max_bytes=max_bytes
-    )  # type: ignore[arg-type]
+    return EventConsumer("svc", None, None, EventHandlers(), batch_max_records=max_records, batch_max_bytes=max_bytes)  # type: ignore[arg-type]
 
 
 def offsets(chunks) -> list[list[int]]:

@@ -59,9 +59,7 @@ async def test_apply_is_idempotent_and_refuses_edited_migrations(database_url, d
             "projection_streams",
             "event_streams",
             "things",
-        } <= {
-            r["tablename"] for r in tables
-        }
+        } <= {r["tablename"] for r in tables}
 
         write(own, {"0002_more.sql": "ALTER TABLE things ADD COLUMN name text;"})
         assert await migrations.apply(conn, db_schema, sources) == ["svc/0002_more.sql"]

@@ -67,7 +67,6 @@ async def test_a_rolled_back_append_leaves_no_event_and_no_gap(database_url, db_
         await pool.close()
 
 
-
 async def test_append_many_gives_the_bytes_and_chain_of_appending_one_by_one(database_url, db_schema):
     existing = pending("agent-a", 99)  # a stream whose head is already in the table
     events = [pending(stream, n) for n in range(4) for stream in ("agent-b", "agent-a", "agent-b")]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from evaluator_testkit import accepted, completed, deterministic, rubric
 from pactline_evaluator.app import SPEC
@@ -25,7 +25,7 @@ from pactline_events import (
     utc_now,
 )
 from pactline_events.topics import ACCEPTANCES, JURY_DELIBERATIONS
-from pactline_messaging import OutboxRelay, idempotent_producer, open_pool, outbox
+from pactline_messaging import OutboxRelay, idempotent_producer, kafka_consumer, open_pool, outbox
 from pactline_service import build_app
 from topic_reader import start_group_at_end
 from waiting import wait_for
@@ -45,7 +45,7 @@ class Keys:
 
 
 async def _positions(kafka: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap=kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(t.name, p) for t in (ACCEPTANCES, JURY_DELIBERATIONS) for p in range(t.partitions)]
@@ -55,7 +55,7 @@ async def _positions(kafka: str) -> dict[TopicPartition, int]:
 
 
 async def _commit(kafka: str, group: str, positions: dict[TopicPartition, int]) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap=kafka, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(positions))

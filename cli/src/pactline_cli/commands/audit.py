@@ -6,12 +6,14 @@ import asyncio
 import json
 import os
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
 
 from pactline_cli.audit_replay import replay as run_replay
+from pactline_events import EventVerifier, TrustStore
 from pactline_messaging import endpoints
 
 app = typer.Typer(help="Audits: replay the event log and check what the services answer.", no_args_is_help=True)
@@ -27,16 +29,23 @@ def replay(
         datetime | None, typer.Option(help="Compare scores at this UTC time; default: the log time")
     ] = None,
     topic_prefix: Annotated[str, typer.Option(help="Read prefixed copies of the topics")] = "",
+    trusted_keys: Annotated[
+        Path | None, typer.Option(help="The services' public keys (PACTLINE_EVENT_TRUSTED_KEYS_FILE)")
+    ] = None,
 ) -> None:
-    """Read every event topic from offset 0, verify hashes and chains, recompute every score
-    with the published formula, compare with the Trust Oracle. Exit 1 on a mismatch, 2 on a
-    broken chain or an unreadable event."""
+    """Read every event topic from offset 0, verify hashes, chains and every event's signature
+    and producer, recompute every score with the published formula, compare with the Trust
+    Oracle. Exit 1 on a mismatch, 2 on a broken chain, a forged or misrouted event or an
+    unreadable event. Reads as the broker principal of PACTLINE_KAFKA_USERNAME (the auditor's)."""
     url = oracle or os.environ.get("PACTLINE_SCORING_URL") or DEFAULT_ORACLE
     bootstrap = kafka or endpoints.kafka_bootstrap()
+    signatures = EventVerifier(TrustStore.from_file(trusted_keys)) if trusted_keys is not None else None
 
     async def go():
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
-            return await run_replay(bootstrap, client, prefix=topic_prefix, as_of=as_of, progress=True)
+            return await run_replay(
+                bootstrap, client, prefix=topic_prefix, as_of=as_of, progress=True, signatures=signatures
+            )
 
     try:
         report = asyncio.run(go())

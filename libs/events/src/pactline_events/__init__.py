@@ -1,11 +1,20 @@
 """Pactline's event contract: envelope, catalog, canonical JSON, hash chain, upcasters, topics."""
 
 from .canonical import FloatNotAllowed, canonical_json, sha256_hex
-from .catalog import EVENT_TYPES
+from .catalog import EVENT_PRODUCERS, EVENT_TYPES, PRODUCERS, producers_of, topics_written_by
 from .chain import ChainVerifier, StreamHead, verify_chain
 from .codec import decode, decode_data, encode, event_hash
 from .envelope import GENESIS_HASH, Envelope, EventPayload, PendingEvent
-from .errors import ChainBroken, EventError, InvalidEventPayload, MalformedEvent, UnknownEventType
+from .errors import (
+    ChainBroken,
+    EventError,
+    EventRefused,
+    ForgedEvent,
+    InvalidEventPayload,
+    MalformedEvent,
+    MisroutedEvent,
+    UnknownEventType,
+)
 from .escrow_events import EscrowFunded, EscrowReclaimed, EscrowSettled, EscrowSubmitted, SettledLeaf
 from .ids import derived_event_id, new_event_id, utc_now
 from .jury_events import Judgment, JuryDeliberated, JuryRequested, RubricItem, RubricResult
@@ -27,6 +36,7 @@ from .registry_events import (
     ToolCall,
 )
 from .scoring_events import DimensionScore, TrustScoreUpdated
+from .signing import EventSigningKey, EventVerifier, KeyMaterialError, TrustedKey, TrustStore, WrongSigningKey
 from .topics import ALL_TOPICS, DEAD_LETTERS, EVENT_TOPICS, TopicSpec, topic_for
 from .types import EscrowMode, ModelFamily, Outcome
 from .verdict_events import ClauseResult, DimensionResult, SamplingRecord, VerdictIssued
@@ -34,9 +44,11 @@ from .verdict_events import ClauseResult, DimensionResult, SamplingRecord, Verdi
 __all__ = [
     "ALL_TOPICS",
     "DEAD_LETTERS",
+    "EVENT_PRODUCERS",
     "EVENT_TOPICS",
     "EVENT_TYPES",
     "GENESIS_HASH",
+    "PRODUCERS",
     "AcceptanceRevoked",
     "AcceptedEscrow",
     "AgentEndpointRegistered",
@@ -58,12 +70,18 @@ __all__ = [
     "EscrowSubmitted",
     "EventError",
     "EventPayload",
+    "EventRefused",
+    "EventSigningKey",
+    "EventVerifier",
     "FloatNotAllowed",
+    "ForgedEvent",
     "InvalidEventPayload",
     "Judgment",
     "JuryDeliberated",
     "JuryRequested",
+    "KeyMaterialError",
     "MalformedEvent",
+    "MisroutedEvent",
     "ModelFamily",
     "Outcome",
     "PactAccepted",
@@ -81,8 +99,11 @@ __all__ = [
     "ToolCall",
     "TopicSpec",
     "TrustScoreUpdated",
+    "TrustStore",
+    "TrustedKey",
     "UnknownEventType",
     "VerdictIssued",
+    "WrongSigningKey",
     "canonical_json",
     "decode",
     "decode_data",
@@ -90,8 +111,10 @@ __all__ = [
     "encode",
     "event_hash",
     "new_event_id",
+    "producers_of",
     "sha256_hex",
     "topic_for",
+    "topics_written_by",
     "utc_now",
     "verify_chain",
 ]

@@ -6,6 +6,10 @@ A missing event shows as a gap in ``stream_seq``, an altered one as a ``prev_has
 in its successor (or as non-canonical bytes), a fork as a different event at a position
 already taken. The log is at-least-once: an exact redelivery (the same bytes again, so the
 same event id) is counted and skipped, never taken for tampering.
+
+Given an ``EventVerifier``, the chain verifier also checks each event's signature, producer and
+topic (``pactline_events.signing``) before it joins its stream, and raises ``ForgedEvent`` or
+``MisroutedEvent`` naming the event.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .canonical import canonical_json
 from .envelope import GENESIS_HASH
 from .errors import ChainBroken, MalformedEvent
+
+if TYPE_CHECKING:
+    from .signing import EventVerifier, Routes
 
 
 @dataclass
@@ -36,12 +44,19 @@ class ChainVerifier:
     """
 
     heads: dict[str, StreamHead] = field(default_factory=dict)
+    verifier: EventVerifier | None = None
+    """Checks signatures, producers and topics too; None checks the chain alone."""
+    routes: Routes | None = None
+    """What each topic carries, when not the catalog's topics (renamed copies)."""
     verified: int = 0
     redeliveries: int = 0
     _digests: dict[str, list[bytes]] = field(default_factory=dict, repr=False)
 
-    def add(self, raw: bytes) -> str | None:
-        """Check one event's bytes against its stream; return its hash (None if redelivered)."""
+    def add(self, raw: bytes, topic: str | None = None) -> str | None:
+        """Check one event's bytes against its stream; return its hash (None if redelivered).
+
+        ``topic`` is where the event was read (checked by the verifier, when there is one).
+        """
         try:
             data = json.loads(raw)
         except ValueError as exc:
@@ -57,6 +72,19 @@ class ChainVerifier:
             raise ChainBroken(stream_id, seq, f"bytes are not canonical JSON ({exc})") from None
         if canonical != raw:
             raise ChainBroken(stream_id, seq, "bytes are not canonical JSON (event was re-encoded or edited)")
+        if self.verifier is not None:
+            self.verifier.check_fields(
+                raw,
+                event_type=data.get("event_type"),
+                event_id=data.get("event_id"),
+                stream_id=stream_id,
+                stream_seq=seq,
+                producer=data.get("producer"),
+                key_id=data.get("key_id"),
+                signature=data.get("signature"),
+                topic=topic,
+                routes=self.routes,
+            )
         digest = hashlib.sha256(raw).digest()
         head = self.heads.setdefault(stream_id, StreamHead())
         digests = self._digests.setdefault(stream_id, [])
@@ -75,9 +103,10 @@ class ChainVerifier:
         return head.hash
 
 
-def verify_chain(events: Iterable[bytes]) -> ChainVerifier:
-    """Verify every stream in ``events``; the result holds each stream's head and the counts."""
-    verifier = ChainVerifier()
+def verify_chain(events: Iterable[bytes], verifier: EventVerifier | None = None) -> ChainVerifier:
+    """Verify every stream in ``events`` (and, with ``verifier``, every event's signature and
+    producer); the result holds each stream's head and the counts."""
+    chain = ChainVerifier(verifier=verifier)
     for raw in events:
-        verifier.add(raw)
-    return verifier
+        chain.add(raw)
+    return chain

@@ -12,6 +12,13 @@ from .types import Sha256Hex, UtcDatetime
 GENESIS_HASH = "0" * 64
 """``prev_hash`` of the first event of every stream."""
 
+KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+SIGNATURE_PATTERN = r"^[0-9a-f]{128}$"
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
 
 class EventPayload(BaseModel):
     """Base of every event payload. Subclasses set ``event_type`` and ``schema_version``.
@@ -27,7 +34,11 @@ class EventPayload(BaseModel):
 
 
 class Envelope(BaseModel):
-    """Metadata plus payload. ``stream_seq`` and ``prev_hash`` chain each stream."""
+    """Metadata plus payload. ``stream_seq`` and ``prev_hash`` chain each stream.
+
+    ``key_id`` and ``signature`` are left out of the JSON when absent (events written before
+    signing keep their bytes and hashes); ``pactline_events.signing`` fills them in.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,6 +52,18 @@ class Envelope(BaseModel):
     correlation_id: UUID
     causation_id: UUID | None = None
     prev_hash: Sha256Hex
+    key_id: str | None = Field(
+        None,
+        pattern=KEY_ID_PATTERN,
+        exclude_if=_absent,
+        description="The producer's signing key (its id in the trust store); signed like every other field",
+    )
+    signature: str | None = Field(
+        None,
+        pattern=SIGNATURE_PATTERN,
+        exclude_if=_absent,
+        description="Ed25519 over the canonical JSON of the event without this field, lowercase hex",
+    )
     payload: EventPayload
 
     @field_serializer("payload")
@@ -68,7 +91,8 @@ class PendingEvent(BaseModel):
     causation_id: UUID | None = None
     payload: EventPayload
 
-    def seal(self, *, producer: str, stream_seq: int, prev_hash: str) -> Envelope:
+    def seal(self, *, producer: str, stream_seq: int, prev_hash: str, key_id: str | None = None) -> Envelope:
+        """The envelope, unsigned; ``key_id`` names the key ``pactline_events.signing`` signs it with."""
         return Envelope(
             event_id=self.event_id,
             event_type=self.payload.event_type,
@@ -80,5 +104,6 @@ class PendingEvent(BaseModel):
             correlation_id=self.correlation_id,
             causation_id=self.causation_id,
             prev_hash=prev_hash,
+            key_id=key_id,
             payload=self.payload,
         )

@@ -47,3 +47,41 @@ class ChainBroken(EventError):
         self.stream_seq = stream_seq
         self.reason = reason
         super().__init__(f"hash chain broken in stream {stream_id!r} at seq {stream_seq}: {reason}")
+
+
+class EventRefused(EventError):
+    """A well-formed event a reader must not act on; ``kind`` is the dead-letter kind.
+
+    The message names the event (type, id, stream and position) and the reason.
+    """
+
+    kind = "refused"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        event_type: object = None,
+        event_id: object = None,
+        stream_id: object = None,
+        stream_seq: object = None,
+    ) -> None:
+        self.reason = reason
+        self.event_type = event_type
+        self.event_id = event_id
+        self.stream_id = stream_id
+        self.stream_seq = stream_seq
+        super().__init__(f"{self.kind} event {event_type} {event_id} (stream {stream_id!r} seq {stream_seq}): {reason}")
+
+
+class ForgedEvent(EventRefused):
+    """Not written by whom it claims: unsigned, signed by an untrusted key or by another
+    producer's key, a signature that does not verify, or a producer that may not write its type."""
+
+    kind = "forged"
+
+
+class MisroutedEvent(EventRefused):
+    """An authentic event on a topic its type does not travel on (replayed onto another topic)."""
+
+    kind = "misrouted"

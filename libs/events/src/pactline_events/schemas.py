@@ -28,6 +28,12 @@ def event_schema(event_type: str) -> dict[str, Any]:
     defs = {**envelope.pop("$defs", {}), **payload.pop("$defs", {})}
     defs.pop("EventPayload", None)
     props = dict(envelope["properties"])
+    for name in ("key_id", "signature"):
+        # Absent rather than null when an event is unsigned (the encoder leaves them out).
+        field = dict(props[name])
+        string = next(option for option in field.pop("anyOf") if option.get("type") == "string")
+        field.pop("default", None)
+        props[name] = {**field, **string}
     props["event_type"] = {"const": event_type}
     props["schema_version"] = {"const": cls.schema_version}
     props["payload"] = {"$ref": f"#/$defs/{event_type}Payload"}

@@ -1,12 +1,20 @@
 """Exactly-once plumbing: outbox and relay, inbox, the handler pattern, batched consumers,
 projections as pure folds, dead letters, one retry policy."""
 
-from . import checkpoints, inbox, migrations, outbox
+from . import checkpoints, event_keys, inbox, migrations, outbox
 from .consumer import EventConsumer
 from .database import open_pool
 from .dead_letters import DeadLetterPublisher
 from .handling import EventHandlers, Handler, HandlerContext
-from .kafka_clients import ensure_topics, idempotent_producer
+from .kafka_clients import (
+    KafkaCredentials,
+    ensure_topics,
+    idempotent_producer,
+    kafka_admin,
+    kafka_broker,
+    kafka_consumer,
+    kafka_producer,
+)
 from .projection import Change, Projection, ProjectionContext, ProjectionRunner, load_state
 from .relay import OutboxRelay
 
@@ -17,14 +25,20 @@ __all__ = [
     "EventHandlers",
     "Handler",
     "HandlerContext",
+    "KafkaCredentials",
     "OutboxRelay",
     "Projection",
     "ProjectionContext",
     "ProjectionRunner",
     "checkpoints",
     "ensure_topics",
+    "event_keys",
     "idempotent_producer",
     "inbox",
+    "kafka_admin",
+    "kafka_broker",
+    "kafka_consumer",
+    "kafka_producer",
     "load_state",
     "migrations",
     "open_pool",

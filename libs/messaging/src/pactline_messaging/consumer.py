@@ -19,7 +19,11 @@ A handler that raises must not take the good records of its transaction down wit
 rolls back and its records are applied again one by one, each in its own
 transaction with its own retries, so exactly the bad record goes to the dead-letter topic
 with its reason and every other record is applied once, still in log order. Records that
-cannot be decoded go to the dead-letter topic before any transaction. Infrastructure errors
+cannot be decoded go to the dead-letter topic before any transaction, and so do records that
+are not what they claim (``pactline_events.signing``: unsigned, a key that is not trusted or
+not the producer's, a signature that does not verify, a producer that may not write the type:
+kind ``forged``; an authentic event on a topic its type does not travel on: ``misrouted``).
+Only events of a handled type are verified: the others are not applied. Infrastructure errors
 (database or broker down) are retried without limit and never count against a record.
 
 Several instances of a service share its consumer group. Each transaction first takes a
@@ -49,9 +53,10 @@ from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential_jitter
 
-from pactline_events import Envelope, EventError, decode
+from pactline_events import Envelope, EventError, EventRefused, EventVerifier, decode
+from pactline_events.signing import Routes
 
-from . import inbox
+from . import event_keys, inbox
 from .correlation import correlation_id
 from .dead_letters import DeadLetterPublisher
 from .handling import EventHandlers, HandlerContext
@@ -147,8 +152,12 @@ class EventConsumer:
         batch_max_bytes: int = DEFAULT_BATCH_BYTES,
         concurrency: int = DEFAULT_CONCURRENCY,
         on_committed: Callable[[Envelope, bool], None] | None = None,
+        verifier: EventVerifier | None = None,
     ) -> None:
+        """``verifier`` defaults to this process's (``event_keys.verifier()``): there is always one."""
         self.name = name
+        self._verifier = verifier if verifier is not None else event_keys.verifier()
+        self._routes: Routes | None = None  # the catalog's, unless subscribed to stand-in topics
         self._pool = pool
         self._dead_letters = dead_letters
         self._handlers = handlers
@@ -178,10 +187,15 @@ class EventConsumer:
         A new group starts at the ``earliest`` offset (a service must see the whole log);
         ``latest`` is for tools that only care about what happens from now on.
         ``topics`` replaces the catalog's topics of the handled types (a replay or bench
-        topic). ``kafka_options`` go to the group consumer as they are
-        (``session_timeout_ms``, ``heartbeat_interval_ms``, ``group_instance_id``, ...).
+        topic), and each of them may then carry any handled type. ``kafka_options`` go to the
+        group consumer as they are (``session_timeout_ms``, ``heartbeat_interval_ms``,
+        ``group_instance_id``, ...).
         """
-        topics = tuple(topics) if topics is not None else self._handlers.topics
+        if topics is not None:
+            topics = tuple(topics)
+            self._routes = {topic: frozenset(self._handlers.event_types) for topic in topics}
+        else:
+            topics = self._handlers.topics
         if not topics:
             raise ValueError(f"{self.name} has no handlers to subscribe")
         consumer = self
@@ -235,6 +249,12 @@ class EventConsumer:
                 continue
             if self._handlers.get(envelope.event_type) is None:
                 EVENTS_CONSUMED.labels(self.name, "ignored").inc()
+                continue
+            try:
+                self._verifier.check(envelope, record.value, topic=record.topic, routes=self._routes)
+            except EventRefused as exc:
+                await self._dead_letters.send(record, kind=exc.kind, reason=str(exc))
+                EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()
                 continue
             items.append((record, envelope))
         if not items:

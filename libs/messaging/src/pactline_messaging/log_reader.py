@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from pactline_events import TopicSpec
+from pactline_events import ChainVerifier, EventVerifier, TopicSpec
+
+from .kafka_clients import kafka_consumer
 
 
 async def read_topic(kafka: str, topic: TopicSpec, keep: Callable[[ConsumerRecord], bool]) -> list[ConsumerRecord]:
     """Every record of ``topic`` up to the end offsets at call time that ``keep`` accepts."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap=kafka, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
@@ -35,3 +37,12 @@ async def read_topic(kafka: str, topic: TopicSpec, keep: Callable[[ConsumerRecor
 async def read_stream(kafka: str, topic: TopicSpec, stream_id: str) -> list[bytes]:
     """The raw events of one stream (the Kafka key is the stream id), in log order."""
     return [r.value for r in await read_topic(kafka, topic, lambda r: r.key == stream_id.encode())]
+
+
+async def verify_topic(kafka: str, topic: TopicSpec, verifier: EventVerifier | None) -> ChainVerifier:
+    """Check every stream of ``topic`` (chains, and with ``verifier`` signatures, producers and
+    topic); raises ``ChainBroken``, ``ForgedEvent`` or ``MisroutedEvent`` naming the event."""
+    chain = ChainVerifier(verifier=verifier)
+    for record in await read_topic(kafka, topic, lambda r: True):
+        chain.add(record.value, topic=record.topic)
+    return chain

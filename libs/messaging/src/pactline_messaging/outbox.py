@@ -3,6 +3,7 @@
 The stream head row is locked while the event is sealed, so sequence numbers and the hash
 chain of a stream never fork, even with several replicas writing. Outbox ids are taken in
 append order, so within a stream id order is ``stream_seq`` order (the relay relies on it).
+Each event is signed here with the producer's key (``event_keys.signing_key``), encoded once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from opentelemetry import propagate
 
 from pactline_events import GENESIS_HASH, Envelope, EventPayload, PendingEvent, encode, new_event_id, topic_for
 
+from . import event_keys
 from .correlation import correlation_id as current_correlation_id
 
 NOTIFY_CHANNEL = "pactline_outbox"
@@ -43,6 +45,7 @@ async def append_many(conn: asyncpg.Connection, pendings: Sequence[PendingEvent]
         raise RuntimeError("outbox.append must run inside the state change's transaction")
     if not pendings:
         return []
+    key = event_keys.signing_key(producer)  # before any statement: no key, no event
     streams = sorted({p.stream_id for p in pendings})
     # The no-op update locks an existing head; a new stream gets a genesis head, locked too.
     rows = await conn.fetch(
@@ -59,8 +62,12 @@ async def append_many(conn: asyncpg.Connection, pendings: Sequence[PendingEvent]
     headers: list[str] = []
     for pending in pendings:
         seq, prev_hash = heads[pending.stream_id]
-        envelope = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash)
-        value = encode(envelope)
+        if key is None:  # signatures not required (local use only)
+            envelope = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash)
+            value = encode(envelope)
+        else:
+            unsigned = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash, key_id=key.key_id)
+            envelope, value = key.sign(unsigned)
         heads[pending.stream_id] = (seq + 1, hashlib.sha256(value).hexdigest())
         carrier = {
             "event_type": envelope.event_type,

@@ -8,6 +8,9 @@ the keys the poll touches, folds the events in log order, stores the new states,
 projection derive its rows (and emit events) from them, and saves the offsets. Rows are
 derived from the folded state, never the source of truth; a rebuild is: drop everything,
 read again from offset 0.
+
+Every event is verified before it is folded (``pactline_events.signing``); a forged or
+misrouted one goes to the dead-letter topic and moves nothing, not even its stream's position.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from pactline_events import Envelope, EventError, TopicSpec, canonical_json, decode
+from pactline_events import Envelope, EventError, EventRefused, EventVerifier, TopicSpec, canonical_json, decode
 
-from . import checkpoints
+from . import checkpoints, event_keys
 from .dead_letters import DeadLetterPublisher
 from .handling import HandlerContext
+from .kafka_clients import KafkaCredentials, kafka_consumer
 from .retrying import is_infrastructure_error
 
 log = logging.getLogger(__name__)
@@ -181,8 +185,14 @@ class ProjectionRunner:
         producer: str | None = None,
         max_records: int = 500,
         max_bytes: int = 4 * 1024 * 1024,
+        verifier: EventVerifier | None = None,
+        credentials: KafkaCredentials | None = None,
     ) -> None:
         self.projection = projection
+        self._verifier = verifier if verifier is not None else event_keys.verifier()
+        # The projection's own topic specs say what each topic carries (they may be renamed copies).
+        self._routes = {spec.name: frozenset(spec.event_types) for spec in projection.topics}
+        self._credentials = credentials
         self.name = projection.name
         self._pool = pool
         self._bootstrap = bootstrap
@@ -195,8 +205,9 @@ class ProjectionRunner:
         self.folded = 0
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+        consumer = kafka_consumer(
+            bootstrap=self._bootstrap,
+            credentials=self._credentials,
             enable_auto_commit=False,
             group_id=None,
             client_id=f"projection-{self.name}",
@@ -266,9 +277,16 @@ class ProjectionRunner:
         for records in batches.values():
             for record in records:
                 try:
-                    events.append(decode(record.value))
+                    event = decode(record.value)
                 except EventError as exc:
                     await self._dead_letters.send(record, kind="undecodable", reason=f"{type(exc).__name__}: {exc}")
+                    continue
+                try:
+                    self._verifier.check(event, record.value, topic=record.topic, routes=self._routes)
+                except EventRefused as exc:
+                    await self._dead_letters.send(record, kind=exc.kind, reason=str(exc))
+                    continue
+                events.append(event)
         async with self._pool.acquire() as conn, conn.transaction():
             # Every instance of a service runs its projections over all partitions; one poll at
             # a time folds, and the next reads the stream positions the previous one committed,

@@ -1,6 +1,8 @@
 """The runtime every service runs on: resources opened in the lifespan, closed in reverse.
 
-Order on start: database pool (migrations applied) -> idempotent producer -> outbox relay ->
+Order on start: event keys (its signing key and the trust store; in production only from its
+own settings, else it refuses to start) -> database pool (migrations applied) -> idempotent
+producer -> outbox relay ->
 service setup (clients, workers) -> the service's event consumer -> FastStream broker ->
 projections and background workers. Shutdown reverses it, so in-flight messages finish (or
 are redelivered) and nothing committed is lost.
@@ -21,6 +23,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from pactline_events import EventVerifier
 from pactline_messaging import (
     DeadLetterPublisher,
     EventConsumer,
@@ -28,9 +31,12 @@ from pactline_messaging import (
     OutboxRelay,
     Projection,
     ProjectionRunner,
+    event_keys,
     idempotent_producer,
+    kafka_broker,
     open_pool,
 )
+from pactline_messaging.event_keys import EventKeysMissing
 from pactline_messaging.retrying import startup_policy
 
 from .http import install_http_middleware, probe_router
@@ -126,23 +132,63 @@ def _add_openapi_schemas(app: FastAPI, schemas: Mapping[str, dict[str, Any]]) ->
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def event_keys_of(name: str, settings: ServiceSettings) -> EventVerifier:
+    """Install ``name``'s signing key for this process and return the verifier of what it reads.
+
+    In production both come from the service's own settings (and so do its broker
+    credentials), or it refuses to start; locally they may also come from the process
+    (installed by the test fixtures) or from ``PACTLINE_EVENT_KEYS_DIR``.
+    """
+    key = settings.explicit_signing_key(name)
+    verifier = settings.verifier()
+    if not settings.local:
+        missing = [
+            what
+            for what, absent in (
+                ("its event signing key (PACTLINE_EVENT_SIGNING_KEY or PACTLINE_EVENT_SIGNING_KEY_FILE)", key is None),
+                ("the trust store (PACTLINE_EVENT_TRUSTED_KEYS or PACTLINE_EVENT_TRUSTED_KEYS_FILE)", verifier is None),
+                (
+                    "its broker credentials (PACTLINE_KAFKA_USERNAME, PACTLINE_KAFKA_PASSWORD)",
+                    not settings.kafka_password,
+                ),
+            )
+            if absent
+        ]
+        if missing:
+            raise EventKeysMissing(
+                f"{name} refuses to start in PACTLINE_ENVIRONMENT={settings.environment} without "
+                + "; ".join(missing)
+                + " (set PACTLINE_ENVIRONMENT=local only on a developer's or CI's own stack)"
+            )
+    if key is not None:
+        event_keys.install_signing_key(key)
+    # Locally a key may also come from the process or the keys directory, looked up at the first
+    # event: tests run services under other names (their own consumer groups) that never emit.
+    return verifier if verifier is not None else event_keys.verifier()
+
+
 @contextlib.asynccontextmanager
 async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
     """Open every resource of ``spec`` in order and close them in reverse (also for tests)."""
+    verifier = event_keys_of(spec.name, settings)
+    credentials = settings.kafka_credentials()
     dsn = settings.database_url.get_secret_value()
     pool = await startup_policy(f"{spec.name}: database")(
         open_pool, dsn, spec.schema, spec.migrations, max_size=settings.db_pool_size
     )
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(pool.close)
-        producer = idempotent_producer(settings.kafka_bootstrap, f"pactline-{spec.name}")
+        producer = idempotent_producer(settings.kafka_bootstrap, f"pactline-{spec.name}", credentials=credentials)
         await startup_policy(f"{spec.name}: kafka producer")(producer.start)
         stack.push_async_callback(producer.stop)
         relay = OutboxRelay(pool, producer)
         await relay.start()
         stack.push_async_callback(relay.stop)
-        broker = KafkaBroker(
-            settings.kafka_bootstrap, client_id=f"pactline-{spec.name}", graceful_timeout=settings.shutdown_grace_s
+        broker = kafka_broker(
+            settings.kafka_bootstrap,
+            credentials=credentials,
+            client_id=f"pactline-{spec.name}",
+            graceful_timeout=settings.shutdown_grace_s,
         )
         service = Service(
             name=spec.name,
@@ -165,6 +211,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 max_attempts=settings.consumer_max_attempts,
                 batch_max_records=settings.consumer_batch_records,
                 batch_max_bytes=settings.consumer_batch_bytes,
+                verifier=verifier,
             )
             service.consumer.subscribe(broker)
         for make in spec.projections:
@@ -177,6 +224,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 producer=spec.name,
                 max_records=settings.consumer_batch_records,
                 max_bytes=settings.consumer_batch_bytes,
+                verifier=verifier,
+                credentials=credentials,
             )
         await startup_policy(f"{spec.name}: kafka broker")(broker.start)
         stack.push_async_callback(broker.stop)

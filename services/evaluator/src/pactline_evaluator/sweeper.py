@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from pactline_events.topics import JURY_DELIBERATIONS
+from pactline_messaging import kafka_admin, kafka_consumer
 
 from . import evaluating, metrics
 from .domain import Policy
@@ -40,9 +41,9 @@ class DeliberationsLag:
         self._partitions = [TopicPartition(JURY_DELIBERATIONS.name, p) for p in range(JURY_DELIBERATIONS.partitions)]
 
     async def start(self) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        self._admin = kafka_admin(self._bootstrap)
         await self._admin.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        self._consumer = kafka_consumer(bootstrap=self._bootstrap, enable_auto_commit=False)
         await self._consumer.start()
 
     async def stop(self) -> None:

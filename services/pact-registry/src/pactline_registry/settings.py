@@ -5,7 +5,6 @@ cannot be right (a weak bootstrap key, the public pepper in production) stops th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 
@@ -39,12 +38,6 @@ class PublicPepperRefused(ValueError):
 class RegistrySettings(ServiceSettings, AgentEndpointSettings, KeyPepperSettings):
     """PACTLINE_REGISTRY_* secrets are SecretStr: never printed, logged or put in repr()."""
 
-    # PACTLINE_ENVIRONMENT, with the meaning the service runtime gives it (branch `signing`
-    # adds the same field to ServiceSettings; this one goes when that lands): `local` only for a
-    # developer's or CI's own stack, `production` (the default) everywhere else.
-    environment: Literal["production", "local"] = Field(
-        "production", description="PACTLINE_ENVIRONMENT: 'local' only for a developer's or CI's own stack"
-    )
     # A fresh deployment has no keys yet. Requests carrying exactly this secret act as the
     # built-in admin "admin-bootstrap", which can create principals and their keys; unset
     # (the default) disables it. Rotate it away once real admin keys exist.
@@ -74,7 +67,8 @@ class RegistrySettings(ServiceSettings, AgentEndpointSettings, KeyPepperSettings
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> RegistrySettings:
-        if self.uses_local_pepper and self.environment != "local":
+        # PACTLINE_ENVIRONMENT (ServiceSettings): `local` only for a developer's or CI's own stack.
+        if self.uses_local_pepper and not self.local:
             raise PublicPepperRefused(self.environment)
         key = self.registry_bootstrap_admin_key.get_secret_value() if self.registry_bootstrap_admin_key else ""
         if key:  # empty: no bootstrap admin, as when unset
