@@ -1,6 +1,7 @@
 """`make demo`: the local Pactline stack, every service ready, and the registry part of the
-scenario run for real: principals, an agent, a published pact, an acceptance and a task, whose
-events are then read back from Kafka and their hash chains verified.
+scenario run for real: principals, an agent, a published pact, an acceptance, the buyer's pool
+funded on the local chain, and a task, whose events are then read back from Kafka and their
+hash chains verified.
 
 Later milestones extend the scenario (evaluate, judge, settle, score).
 """
@@ -11,11 +12,16 @@ import asyncio
 import os
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from pactline_cli.registry_client import RegistryClient, RegistryRequestFailed
+from pactline_escrow import BuyerClient, Deployment
+from pactline_escrow import settings as escrow_settings
+from pactline_escrow.chain import account_from_key, connect
+from pactline_escrow.ids import bytes32_from_identifier
 from pactline_events import decode, verify_chain
 from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
 from pactline_messaging import endpoints
@@ -23,9 +29,11 @@ from pactline_messaging.log_reader import read_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = {"pact-registry": 8101, "evaluator": 8102, "jury": 8103, "scoring": 8104, "settlement": 8105}
-# anvil's well-known test accounts 1 and 2: the provider (operator) and the buyer.
+# anvil's well-known test accounts 1 and 2: the provider (operator) and the buyer. Their keys
+# are public test keys, worthless anywhere but a local development chain.
 OPERATOR_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 BUYER_ADDRESS = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+BUYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 
 
 def step(text: str) -> None:
@@ -82,6 +90,8 @@ def registry_scenario() -> dict[str, str]:
             pool_size=5_000_000,
             expires_in_seconds=7 * 86_400,
         )
+        step("buyer funds the acceptance's pool on chain with its own key (the registry checks it)")
+        asyncio.run(fund_pool(acceptance))
         step("buyer submits a completed task (twice, with the same idempotency key)")
         task = {
             "idempotency_key": f"demo-{run}-1",
@@ -101,6 +111,31 @@ def registry_scenario() -> dict[str, str]:
         "pact": f"pact-{pact['pact_id']}",
         "acceptance": f"acceptance-{acceptance['acceptance_id']}",
     }
+
+
+async def fund_pool(acceptance: dict) -> None:
+    """Open and fund the buyer's pool for the acceptance with exactly the accepted terms; the
+    local MockUSDC is minted to the buyer first (anyone may mint it, on local chains only)."""
+    deployment = Deployment.load(escrow_settings.deployment_file())
+    w3 = connect(endpoints.eth_rpc_url())
+    try:
+        buyer = BuyerClient(w3, account_from_key(BUYER_KEY), deployment)
+        escrow = acceptance["escrow"]
+        await buyer.signer.send(buyer.reader.token().functions.mint(buyer.address, escrow["pool_size"]))
+        chain_now = (await w3.eth.get_block("latest"))["timestamp"]
+        accepted_until = int(datetime.fromisoformat(acceptance["expires_at"]).timestamp())
+        opened = await buyer.open_pool(
+            acceptance["provider_address"],
+            deployment.evaluator,
+            max(chain_now, accepted_until) + 3600,  # the pool lasts at least as long as the acceptance
+            bytes.fromhex(acceptance["pact_hash"]),
+            bytes32_from_identifier(acceptance["acceptance_id"]),
+            escrow["pool_size"],
+            escrow["price_per_task"],
+        )
+        print(f"    pool 0x{opened.pool_id.hex()} funded with {escrow['pool_size']} USDC minor units")
+    finally:
+        await w3.provider.disconnect()
 
 
 async def read_back(streams: dict[str, str]) -> None:

@@ -22,6 +22,9 @@ from pactline_messaging import endpoints
 LOCAL_CHAIN_ID = 31337
 # anvil's account 0 from its public test mnemonic: worthless anywhere but a local dev chain.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+# anvil's account 9: the local settlement service signs as the evaluator with its key
+# (scripts/services.sh), so the local deployment records it for the registry's escrow checks.
+LOCAL_EVALUATOR = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 
 
 async def _runs_current_code(w3, deployment: Deployment) -> bool:
@@ -47,17 +50,21 @@ async def ensure() -> int:
         if existing and existing.chain_id == chain_id and await _runs_current_code(w3, existing):
             print(f"escrow contracts already deployed ({path})")
             deployment = existing
+            if deployment.evaluator is None and chain_id == LOCAL_CHAIN_ID:
+                deployment = deployment.model_copy(update={"evaluator": LOCAL_EVALUATOR})
+                deployment.save(path)
         elif chain_id != LOCAL_CHAIN_ID:
             print(f"chain {chain_id} is not the local anvil: deploy with `pactline escrow deploy`", file=sys.stderr)
             return 2
         else:
             deployer = account_from_key(os.environ.get("PACTLINE_DEPLOYER_PRIVATE_KEY", ANVIL_DEV_KEY))
             deployment = await deploy(w3, deployer, settings.usdc_address())
+            deployment = deployment.model_copy(update={"evaluator": LOCAL_EVALUATOR})
             deployment.save(path)
             print(f"deployed escrow contracts, addresses written to {path}")
     finally:
         await w3.provider.disconnect()
-    for name in ("agentic_commerce", "aggregate_escrow", "usdc"):
+    for name in ("agentic_commerce", "aggregate_escrow", "usdc", "evaluator"):
         print(f"  {name:<17} {getattr(deployment, name)}")
     return 0
 

@@ -65,8 +65,9 @@ start() {
         PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}
         PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}
         export PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY PACTLINE_REGISTRY_KEY_PEPPER
-      elif [[ $name == gateway ]]; then
-        # The gateway checks keys against the HMACs the registry announces: the same pepper.
+      elif [[ $name == gateway || $name == evaluator ]]; then
+        # The gateway and the evaluator's read API check keys against the HMACs the registry
+        # announces: the same pepper.
         PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}
         export PACTLINE_REGISTRY_KEY_PEPPER
       elif [[ $name == settlement && -z "${PACTLINE_SETTLEMENT_SIGNER_KEY:-}${PACTLINE_EVALUATOR_PRIVATE_KEY:-}${PACTLINE_SETTLEMENT_SIGNER_KEY_FILE:-}" ]]; then

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from pactline_cli.main import app
 from pactline_registry.app import SPEC
-from pactline_registry.settings import RegistrySettings
 from pactline_service import build_app
+from registry_testkit import registry_settings
 from waiting import wait_for
 
 # anvil's accounts #1 and #2, well-known test keys that never hold value.
@@ -76,15 +76,8 @@ BOOTSTRAP = "cli-evidence-bootstrap-key-0123456789"
 
 
 @pytest.fixture
-async def registry_url(database_url, kafka_topics, db_schema):
-    settings = RegistrySettings(
-        database_url=database_url,
-        kafka_bootstrap=kafka_topics,
-        registry_bootstrap_admin_key=BOOTSTRAP,
-        agent_endpoints_allow_private="127.0.0.1/32",
-        agent_endpoints_allow_http=True,
-        log_format="text",
-    )
+async def registry_url(database_url, kafka_topics, db_schema, registry_chain):
+    settings = registry_settings(database_url, kafka_topics, registry_chain, registry_bootstrap_admin_key=BOOTSTRAP)
     registry = build_app(dataclasses.replace(SPEC, schema=db_schema), settings)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -103,7 +96,7 @@ async def registry_url(database_url, kafka_topics, db_schema):
 
 
 @pytest.mark.infra
-def test_countersigned_disputed_and_endpoint_through_the_registry(registry_url, task_file, tmp_path):
+async def test_countersigned_disputed_and_endpoint_through_the_registry(registry_url, registry_chain, tmp_path):
     def cli(key: str, *args: str, **env: str):
         return pactline(*args, PACTLINE_REGISTRY_URL=registry_url, PACTLINE_API_KEY=key, **env)
 
@@ -112,7 +105,7 @@ def test_countersigned_disputed_and_endpoint_through_the_registry(registry_url, 
         assert made.exit_code == 0, made.output
         return json.loads(made.stdout)["key"]["api_key"]
 
-    operator, buyer = created("operator", PROVIDER), created("buyer", "0x" + "cd" * 20)
+    operator, buyer = created("operator", PROVIDER), created("buyer", registry_chain.buyer_address)
     agent_id = json.loads(cli(operator, "agents", "register", "--name", "bot", "--model-family", "meta").stdout)[
         "agent_id"
     ]
@@ -125,9 +118,14 @@ def test_countersigned_disputed_and_endpoint_through_the_registry(registry_url, 
     pact = json.loads(
         cli(operator, "pacts", "publish", str(examples / "customer-support.yaml"), "--agent", agent_id).stdout
     )
-    acceptance = json.loads(
+    accepted = json.loads(
         cli(buyer, "pacts", "accept", pact["pact_id"], "--mode", "per_task", "--price", "60000").stdout
-    )["acceptance_id"]
+    )
+    acceptance = accepted["acceptance_id"]
+    # Each task is paid by a job the buyer funded for this acceptance (docs/pacts.md, "Escrow on chain").
+    jobs = [await registry_chain.fund_job(accepted) for _ in range(3)]
+    task_file = tmp_path / "task.json"
+    task_file.write_text(json.dumps({**TASK, "idempotency_key": "order-1", "escrow_job_id": jobs[0]}))
 
     signed = tmp_path / "signed.json"
     assert cli(
@@ -144,14 +142,14 @@ def test_countersigned_disputed_and_endpoint_through_the_registry(registry_url, 
         PACTLINE_PROVIDER_PRIVATE_KEY=OTHER_KEY,
     )  # fmt: skip
     data = json.loads(forged.read_text())
-    data.update(idempotency_key="order-2", escrow_job_id="6")
+    data.update(idempotency_key="order-2", escrow_job_id=jobs[1])
     forged.write_text(json.dumps(data))
     refused = cli(buyer, "tasks", "submit", acceptance, "--file", str(forged))
     assert refused.exit_code == 1
     assert "422 countersignature_invalid" in refused.stderr
 
     alone = tmp_path / "alone.json"
-    alone.write_text(json.dumps({**TASK, "idempotency_key": "order-3", "escrow_job_id": "7", "latency_ms": 10**12}))
+    alone.write_text(json.dumps({**TASK, "idempotency_key": "order-3", "escrow_job_id": jobs[2], "latency_ms": 10**12}))
     report = json.loads(cli(buyer, "tasks", "submit", acceptance, "--file", str(alone)).stdout)
     assert report["provenance"] == "buyer_only"
     disputed = cli(operator, "evidence", "dispute", report["task_id"], "--reason", "answered in 850 ms")

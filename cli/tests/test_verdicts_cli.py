@@ -15,7 +15,7 @@ from pactline_cli.main import app
 class _Evaluator(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.headers.get("Authorization") != "Bearer k-buyer":
-            status, body = 401, {"error": {"code": "api_key_unknown", "message": "unknown key"}}
+            status, body = 401, {"error": {"code": "invalid_api_key", "message": "the API key is not valid"}}
         elif self.path == "/v1/verdicts/tsk-1":
             status, body = 200, {"verdict": {"task_id": "tsk-1", "outcome": "PASS"}}
         else:

@@ -32,6 +32,7 @@ from pactline_gateway.app import SPEC as GATEWAY
 from pactline_messaging.log_reader import read_stream
 from pactline_registry.app import SPEC as REGISTRY
 from pactline_service import build_app
+from registry_chain import registry_chain  # noqa: F401 - the escrow deployment the registry checks
 from registry_testkit import EXAMPLES, Registry, auth, registry_settings, task_body
 from topic_reader import start_group_at_end
 from waiting import wait_for
@@ -66,11 +67,12 @@ class Platform:
 
 
 @pytest.fixture
-async def platform(database_url, kafka_topics, db_schema) -> AsyncIterator[Platform]:
+async def platform(database_url, kafka_topics, db_schema, registry_chain) -> AsyncIterator[Platform]:  # noqa: F811
     for topic in (IDENTITIES, ACCEPTANCES, AGENTS):  # this test's events only, not the whole log
         await start_group_at_end(kafka_topics, GATEWAY.name, topic)
     registry_app = build_app(
-        dataclasses.replace(REGISTRY, schema=f"{db_schema}_reg"), registry_settings(database_url, kafka_topics)
+        dataclasses.replace(REGISTRY, schema=f"{db_schema}_reg"),
+        registry_settings(database_url, kafka_topics, registry_chain),
     )
     gateway_app = build_app(
         dataclasses.replace(GATEWAY, schema=f"{db_schema}_gw"), gateway_settings(database_url, kafka_topics)
@@ -82,7 +84,7 @@ async def platform(database_url, kafka_topics, db_schema) -> AsyncIterator[Platf
         serving(gateway_app) as gateway_url,
         serving(agents, lifespan="off") as agents_url,
     ):
-        yield Platform(Registry(registry_app, client), gateway_url, gateway_app, agents_url)
+        yield Platform(Registry(registry_app, client, registry_chain), gateway_url, gateway_app, agents_url)
     conn = await asyncpg.connect(database_url)
     try:
         for schema in (f"{db_schema}_reg", f"{db_schema}_gw"):
@@ -159,12 +161,13 @@ async def test_a_disputed_buyer_only_report_and_a_countersigned_one_on_the_log(p
     registry = platform.registry
     op_key, _, pact_id = await _agent_with_pact(platform, "reliable", None)
     _, buyer_key = await registry.principal("buyer")
-    acc_id = (await registry.accept(buyer_key, pact_id))["acceptance_id"]
+    acceptance = await registry.accept(buyer_key, pact_id)
+    acc_id = acceptance["acceptance_id"]
 
     # The buyer alone reports an absurd latency; the provider disputes it inside the window.
     absurd = await registry.client.post(
         f"/v1/acceptances/{acc_id}/tasks",
-        json=task_body("absurd", job="9001", latency_ms=10**12),
+        json=task_body("absurd", job=await registry.job(acceptance), latency_ms=10**12),
         headers=auth(buyer_key),
     )
     assert absurd.status_code == 201, absurd.text
@@ -176,7 +179,7 @@ async def test_a_disputed_buyer_only_report_and_a_countersigned_one_on_the_log(p
     assert disputed.status_code == 201, disputed.text
 
     # An honest report the provider countersigned.
-    body = task_body("honest", job="9002")
+    body = task_body("honest", job=await registry.job(acceptance))
     signature = countersign(TaskReport.model_validate({**body, "acceptance_id": acc_id}), PROVIDER_KEY)
     body["countersignature"] = {"signer": signature.signer, "signature": signature.signature}
     signed = await registry.client.post(f"/v1/acceptances/{acc_id}/tasks", json=body, headers=auth(buyer_key))

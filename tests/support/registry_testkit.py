@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from pactline_registry.settings import RegistrySettings
+from registry_chain import RegistryChain
 
 BOOTSTRAP_KEY = "test-bootstrap-admin-key-0123456789"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pacts"
@@ -26,7 +27,6 @@ STATE_TABLES = (
     "outbox",
 )
 OPERATOR_ADDRESS = "0x" + "11" * 20
-BUYER_ADDRESS = "0x" + "22" * 20
 
 
 def auth(key: str) -> dict[str, str]:
@@ -35,10 +35,16 @@ def auth(key: str) -> dict[str, str]:
 
 @dataclasses.dataclass
 class Registry:
-    """A running registry app and a client for it, with shortcuts that tell a story."""
+    """A running registry app and a client for it, with shortcuts that tell a story.
+
+    Buyers get the first test buyer's address on ``chain`` unless told otherwise, so the
+    shortcuts can fund their escrow: ``accept`` opens and funds an aggregate acceptance's pool
+    (``fund_pool=False`` leaves it unfunded), ``job`` funds a per-task job for one task.
+    """
 
     app: Any
     client: httpx.AsyncClient
+    chain: RegistryChain
 
     @property
     def service(self) -> Any:
@@ -48,7 +54,7 @@ class Registry:
         """(principal_id, api_key) of a new principal created by the bootstrap admin."""
         body: dict[str, Any] = {"role": role, "name": name, **extra}
         if role in ("operator", "buyer") and "address" not in body:
-            body["address"] = OPERATOR_ADDRESS if role == "operator" else BUYER_ADDRESS
+            body["address"] = OPERATOR_ADDRESS if role == "operator" else self.chain.buyer_address
         response = await self.client.post("/v1/principals", json=body, headers=auth(BOOTSTRAP_KEY))
         assert response.status_code == 201, response.text
         created = response.json()
@@ -72,13 +78,20 @@ class Registry:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def accept(self, buyer_key: str, pact_id: str, **escrow: Any) -> dict:
+    async def accept(self, buyer_key: str, pact_id: str, *, fund_pool: bool = True, **escrow: Any) -> dict:
         terms = {"mode": "per_task", "price_per_task": 100_000, "expires_in_seconds": 86_400, **escrow}
         response = await self.client.post(
             "/v1/acceptances", json={"pact_id": pact_id, "escrow": terms}, headers=auth(buyer_key)
         )
         assert response.status_code == 201, response.text
-        return response.json()
+        acceptance = response.json()
+        if fund_pool and acceptance["escrow"]["mode"] == "aggregate":
+            await self.chain.fund_pool(acceptance)
+        return acceptance
+
+    async def job(self, acceptance: dict, **changes: Any) -> str:
+        """A funded per-task job that pays for one task of ``acceptance``."""
+        return await self.chain.fund_job(acceptance, **changes)
 
     async def counts(self) -> dict[str, int]:
         """Rows in every state table: a refused request must change none of them."""
@@ -86,7 +99,8 @@ class Registry:
         return {r["t"]: r["n"] for r in await self.service.pool.fetch(query)}
 
 
-def task_body(key: str = "task-1", job: str | None = "1", **extra: Any) -> dict[str, Any]:
+def task_body(key: str = "task-1", job: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A task report; per_task acceptances need ``job``, a funded job (``Registry.job``)."""
     body: dict[str, Any] = {
         "idempotency_key": key,
         "input": "Where is my order #1234?",
@@ -102,13 +116,19 @@ def task_body(key: str = "task-1", job: str | None = "1", **extra: Any) -> dict[
     return body
 
 
-def registry_settings(database_url: str, kafka: str) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url,
-        kafka_bootstrap=kafka,
-        registry_bootstrap_admin_key=BOOTSTRAP_KEY,
-        registry_key_pepper="test-pepper",
-        agent_endpoints_allow_private="127.0.0.1/32",
-        agent_endpoints_allow_http=True,
-        log_format="text",
-    )
+def registry_settings(database_url: str, kafka: str, chain: RegistryChain, **changes: Any) -> RegistrySettings:
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "kafka_bootstrap": kafka,
+        "eth_rpc_url": chain.rpc_url,
+        "deployment_file": chain.deployment_file,
+        "registry_bootstrap_admin_key": BOOTSTRAP_KEY,
+        "registry_key_pepper": "test-pepper",
+        # Tests write fast (500 generated requests a second); the limit has a test of its own.
+        "registry_write_rate_per_s": 100_000,
+        "registry_write_burst": 100_000,
+        "agent_endpoints_allow_private": "127.0.0.1/32",
+        "agent_endpoints_allow_http": True,
+        "log_format": "text",
+    }
+    return RegistrySettings(**{**fields, **changes})

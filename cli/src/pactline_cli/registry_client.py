@@ -99,14 +99,21 @@ class RegistryClient:
     def agent(self, agent_id: str) -> Json:
         return self._call("GET", f"/v1/agents/{agent_id}")
 
-    def publish_pact(self, agent_id: str, document: bytes, content_type: str) -> Json:
+    def publish_pact(
+        self, agent_id: str, document: bytes, content_type: str, *, allow_superseded: bool = False
+    ) -> Json:
+        """``allow_superseded``: new buyers may still accept the pact's earlier versions."""
         return self._call(
-            "POST", f"/v1/agents/{agent_id}/pacts", content=document, headers={"Content-Type": content_type}
+            "POST",
+            f"/v1/agents/{agent_id}/pacts",
+            content=document,
+            headers={"Content-Type": content_type},
+            params={"allow_superseded": "true"} if allow_superseded else None,
         )
 
-    def publish_pact_file(self, agent_id: str, path: Path) -> Json:
+    def publish_pact_file(self, agent_id: str, path: Path, *, allow_superseded: bool = False) -> Json:
         kind = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
-        return self.publish_pact(agent_id, path.read_bytes(), kind)
+        return self.publish_pact(agent_id, path.read_bytes(), kind, allow_superseded=allow_superseded)
 
     def pacts(self, agent_id: str | None = None, limit: int = 50) -> Iterator[Json]:
         return self._pages("/v1/pacts", {"agent_id": agent_id}, limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,8 +12,9 @@ from evaluator_testkit import POLICY, T0, accepted, completed, deterministic, ru
 from pactline_evaluator import domain
 from pactline_evaluator.domain import Evaluation, JuryAnswer, Policy, RubricOutcome, TaskNotUnderPact, decide
 from pactline_evaluator.evidence_tree import evidence_root
+from pactline_evaluator.provenance import Dispute
 from pactline_evaluator.sampling import SamplingPolicy
-from pactline_events import JuryRequested, Outcome, VerdictIssued, canonical_json
+from pactline_events import AgentError, JuryRequested, Outcome, VerdictIssued, canonical_json
 
 DEADLINE = T0 + POLICY.jury_timeout
 CHECKS_ONLY = [
@@ -160,3 +162,52 @@ def test_the_same_inputs_give_byte_identical_payloads():
 def test_a_task_of_another_acceptance_is_refused():
     with pytest.raises(TaskNotUnderPact, match="acc-2"):
         Evaluation(accepted(CHECKS_ONLY), completed(acceptance_id="acc-2"), T0)
+
+
+# Disputes and lost calls (docs/evaluation.md, "Evidence provenance", rules 3 and 4) -------------
+
+
+def disputed(clauses, at, **task) -> Evaluation:
+    return dataclasses.replace(evaluation(clauses, **task), dispute=Dispute(at, "op-1"))
+
+
+def test_a_dispute_received_before_the_verdict_makes_the_measured_clauses_inconclusive():
+    # Given a buyer-only report whose latency passes, disputed while the jury deliberates
+    disputed_task = disputed(WITH_RUBRIC, T0 + timedelta(seconds=30))
+    # When the jury's answer completes the verdict
+    verdict = only(
+        decide(disputed_task, answer(helpful=("PASS", "0.9")), T0 + timedelta(minutes=1), POLICY), VerdictIssued
+    )
+    # Then the measured clause is INCONCLUSIVE (PASS would have stood), the others are decided
+    outcomes = {r.clause_id: r.outcome for r in verdict.clause_results}
+    assert outcomes == {"cites-order": Outcome.PASS, "fast": Outcome.INCONCLUSIVE, "helpful": Outcome.PASS}
+    assert "disputed this report's measurements" in verdict.clause_results[1].detail
+    assert verdict.clause_results[1].measured == "100"  # the reported figure stays on record
+
+
+def test_a_dispute_dated_after_the_verdicts_time_changes_nothing():
+    late = disputed(WITH_RUBRIC, T0 + timedelta(minutes=2))
+    verdict = only(decide(late, answer(helpful=("PASS", "0.9")), T0 + timedelta(minutes=1), POLICY), VerdictIssued)
+    assert verdict.clause_results[1].outcome is Outcome.PASS
+    # A task decided at once (nothing to judge) is decided at the task's own time: a dispute,
+    # which always comes later, never reaches it.
+    at_once = only(decide(disputed(CHECKS_ONLY, T0 + timedelta(seconds=1)), None, T0, POLICY), VerdictIssued)
+    assert at_once.outcome is Outcome.PASS
+
+
+def test_a_call_the_gateway_lost_is_inconclusive_in_every_clause_without_asking_the_jury():
+    lost = evaluation(
+        WITH_RUBRIC,
+        output="",
+        provenance="gateway",
+        latency_ms=301_000,
+        agent_error=AgentError(kind="interrupted", message="the gateway restarted"),
+    )
+    verdict = only(decide(lost, None, T0, POLICY), VerdictIssued)
+    assert verdict.outcome is Outcome.INCONCLUSIVE
+    assert {r.outcome for r in verdict.clause_results} == {Outcome.INCONCLUSIVE}
+    assert all("agent_error interrupted" in r.detail for r in verdict.clause_results)
+    assert verdict.jury_status == "not_needed"
+    # Another agent error is the agent's own failure: evaluated as recorded.
+    timed_out = dataclasses.replace(lost, task=lost.task.model_copy(update={"agent_error": AgentError(kind="timeout")}))
+    assert isinstance(decide(timed_out, None, T0, POLICY)[0], JuryRequested)

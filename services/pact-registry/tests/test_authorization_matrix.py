@@ -1,6 +1,7 @@
 """Every role against every endpoint: 401 without a valid key, 403 for the wrong role, scope or
-owner, success only for those the issue allows (operators: own agents and pacts; buyers: own
-acceptances and tasks; auditors: read; admins: identities and keys)."""
+owner, 404 for another party's acceptance, task, key or endpoint (the same answer as for an
+unknown id, so ids are no oracle), success only for those the issue allows (operators: own
+agents and pacts; buyers: own acceptances and tasks; auditors: read; admins: identities and keys)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from registry_testkit import BOOTSTRAP_KEY, EXAMPLES, auth, task_body
 pytestmark = pytest.mark.infra
 
 ROLES = ("anonymous", "bad_key", "admin", "operator", "other_operator", "buyer", "other_buyer", "auditor")
-_jobs = itertools.count(1000)
+_keys = itertools.count(1000)
+# Strangers to the world's acceptance: for them it, its tasks and its endpoint do not exist.
+STRANGERS = {"other_operator": 404, "other_buyer": 404}
 ENDPOINT = "http://127.0.0.1:8180/agents/reliable/v1"
 
 
@@ -26,8 +29,12 @@ class World:
     ids: dict[str, str]
     agent_id: str
     pact: dict
-    acceptance_id: str
+    acceptance: dict
     task_id: str
+
+    @property
+    def acceptance_id(self) -> str:
+        return self.acceptance["acceptance_id"]
 
     async def fresh_acceptance(self) -> str:
         return (await self.registry.accept(self.keys["buyer"], self.pact["pact_id"]))["acceptance_id"]
@@ -44,11 +51,13 @@ async def build_world(registry) -> World:
     )
     assert endpoint.status_code == 200, endpoint.text
     pact = await registry.publish(keys["operator"], agent_id)
-    acceptance_id = (await registry.accept(keys["buyer"], pact["pact_id"]))["acceptance_id"]
+    acceptance = await registry.accept(keys["buyer"], pact["pact_id"])
     task = await registry.client.post(
-        f"/v1/acceptances/{acceptance_id}/tasks", json=task_body(), headers=auth(keys["buyer"])
+        f"/v1/acceptances/{acceptance['acceptance_id']}/tasks",
+        json=task_body(job=await registry.job(acceptance)),
+        headers=auth(keys["buyer"]),
     )
-    return World(registry, keys, ids, agent_id, pact, acceptance_id, task.json()["task_id"])
+    return World(registry, keys, ids, agent_id, pact, acceptance, task.json()["task_id"])
 
 
 Call = Callable[[World, dict[str, str]], Awaitable[object]]
@@ -93,7 +102,7 @@ ENDPOINTS: dict[str, tuple[Call, dict[str, int]]] = {
     ),
     "POST /v1/keys/{id}/revoke": (
         lambda w, h: _revoke_key(w, h),
-        {"admin": 200, "buyer": 200},
+        {"admin": 200, "buyer": 200, "operator": 404, "other_operator": 404, "other_buyer": 404, "auditor": 404},
     ),
     "POST /v1/agents": (
         lambda w, h: _c(w).post("/v1/agents", json={"name": "a", "model_family": "openai"}, headers=h),
@@ -108,7 +117,7 @@ ENDPOINTS: dict[str, tuple[Call, dict[str, int]]] = {
     ),
     "GET /v1/agents/{id}/endpoint": (
         lambda w, h: _c(w).get(f"/v1/agents/{w.agent_id}/endpoint", headers=h),
-        {"admin": 200, "auditor": 200, "operator": 200},
+        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 404, **STRANGERS},
     ),
     "GET /v1/pacts": (lambda w, h: _c(w).get("/v1/pacts", headers=h), "all:200"),
     "GET /v1/pacts/{id}": (lambda w, h: _c(w).get(f"/v1/pacts/{w.pact['pact_id']}", headers=h), "all:200"),
@@ -130,33 +139,34 @@ ENDPOINTS: dict[str, tuple[Call, dict[str, int]]] = {
     "GET /v1/acceptances": (lambda w, h: _c(w).get("/v1/acceptances", headers=h), "all:200"),
     "GET /v1/acceptances/{id}": (
         lambda w, h: _c(w).get(f"/v1/acceptances/{w.acceptance_id}", headers=h),
-        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200},
+        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200, **STRANGERS},
     ),
     "POST /v1/acceptances/{id}/revoke": (
         lambda w, h: _revoke_acceptance(w, h),
-        {"admin": 200, "operator": 200, "buyer": 200},
+        {"admin": 200, "operator": 200, "buyer": 200, **STRANGERS},
     ),
     "POST /v1/acceptances/{id}/tasks": (
-        lambda w, h: _c(w).post(
-            f"/v1/acceptances/{w.acceptance_id}/tasks",
-            json=task_body(f"m-{next(_jobs)}", job=str(next(_jobs))),
-            headers=h,
-        ),
-        {"buyer": 201},
+        lambda w, h: _submit_task(w, h),
+        {"buyer": 201, "other_buyer": 404},
     ),
     "GET /v1/acceptances/{id}/tasks": (
         lambda w, h: _c(w).get(f"/v1/acceptances/{w.acceptance_id}/tasks", headers=h),
-        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200},
+        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200, **STRANGERS},
     ),
     "GET /v1/tasks/{id}": (
         lambda w, h: _c(w).get(f"/v1/tasks/{w.task_id}", headers=h),
-        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200},
+        {"admin": 200, "auditor": 200, "operator": 200, "buyer": 200, **STRANGERS},
     ),
     "POST /v1/tasks/{id}/dispute": (
         lambda w, h: _c(w).post(f"/v1/tasks/{w.task_id}/dispute", json={"reason": "absurd latency"}, headers=h),
-        {"operator": 201},
+        {"operator": 201, **STRANGERS},
     ),
 }
+
+
+async def _submit_task(w: World, h: dict[str, str]):
+    body = task_body(f"m-{next(_keys)}", job=await w.registry.job(w.acceptance))
+    return await _c(w).post(f"/v1/acceptances/{w.acceptance_id}/tasks", json=body, headers=h)
 
 
 async def _revoke_key(w: World, h: dict[str, str]):
@@ -184,8 +194,12 @@ async def test_authorization_matrix(registry, endpoint):
         key = world.keys[role]
         response = await call(world, auth(key) if key else {})
         got[role] = response.status_code
-        if response.status_code in (401, 403):
+        if response.status_code in (401, 403, 404):
             assert response.json()["error"]["code"], response.text
+        if response.status_code == 404:  # nothing of the foreign resource shows but the id asked for
+            assert response.json()["error"]["code"].endswith("_not_found"), response.text
+            assert world.ids["buyer"] not in response.text
+            assert world.ids["operator"] not in response.text
     assert got == {role: expected_status(rule, role) for role in ROLES}
 
 

@@ -18,6 +18,7 @@ from pactline_registry.domain import (
     Acceptance,
     Agent,
     AlreadyDone,
+    ApiKey,
     Caller,
     DisputableTask,
     EscrowRequest,
@@ -27,7 +28,7 @@ from pactline_registry.domain import (
     StoredTask,
     TaskRequest,
 )
-from pactline_registry.errors import Conflict, Forbidden, Invalid, TooLarge
+from pactline_registry.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pacts"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -51,9 +52,12 @@ def acceptance(**changes) -> Acceptance:
     base = {
         "acceptance_id": "acc-1",
         "pact_id": "pct-1",
+        "pact_version": 1,
         "agent_id": "agt-1",
         "operator_id": "op-1",
+        "provider_address": "0x" + "11" * 20,
         "buyer_id": "buyer-1",
+        "buyer_address": "0x" + "22" * 20,
         "mode": EscrowMode.PER_TASK,
         "price_per_task": 100_000,
         "pool_size": None,
@@ -146,13 +150,14 @@ def test_escrow_job_is_required_per_task_and_forbidden_in_a_pool():
     assert domain.submit_task(BUYER, pool, OPEN, task(job=None), None, "tsk-1", NOW).escrow_job_id is None
 
 
-def test_outputs_beyond_256_kib_are_too_large_and_other_buyers_are_refused():
+def test_outputs_beyond_256_kib_are_too_large_and_other_buyers_find_nothing():
     with pytest.raises(TooLarge) as refused:
         domain.submit_task(BUYER, acceptance(), OPEN, task(output="x" * (256 * 1024 + 1)), None, "tsk-1", NOW)
     assert refused.value.fields[0].pointer == "/output"
     other = Caller("buyer-2", Role.BUYER, "0x" + "44" * 20, ROLE_SCOPES[Role.BUYER])
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound) as hidden:
         domain.submit_task(other, acceptance(), OPEN, task(), None, "tsk-1", NOW)
+    assert hidden.value.code == "acceptance_not_found"
 
 
 def test_revocation_by_the_parties_only_and_once():
@@ -160,8 +165,51 @@ def test_revocation_by_the_parties_only_and_once():
     auditor = Caller("aud-1", Role.AUDITOR, None, ROLE_SCOPES[Role.AUDITOR])
     with pytest.raises(Forbidden):
         domain.revoke_acceptance(auditor, acceptance(), "")
+    stranger = Caller("op-2", Role.OPERATOR, None, ROLE_SCOPES[Role.OPERATOR])
+    with pytest.raises(NotFound):
+        domain.revoke_acceptance(stranger, acceptance(), "")
     with pytest.raises(Conflict):
         domain.revoke_acceptance(BUYER, acceptance(revoked=True), "")
+
+
+def test_superseded_versions_are_refused_unless_the_operator_still_offers_them():
+    superseded = dataclasses.replace(PACT, latest_version=PACT.version + 1)
+    with pytest.raises(Conflict) as refused:
+        domain.accept_pact(BUYER, AGENT, superseded, terms(), "acc-1", NOW)
+    assert refused.value.code == "pact_version_superseded"
+    assert refused.value.fields[0].pointer == "/pact_version"
+    assert f"version {PACT.version + 1}" in refused.value.fields[0].message
+    offered = dataclasses.replace(superseded, superseded_acceptable=True)
+    assert domain.accept_pact(BUYER, AGENT, offered, terms(), "acc-1", NOW).pact_version == PACT.version
+    latest = dataclasses.replace(PACT, latest_version=PACT.version)
+    assert domain.accept_pact(BUYER, AGENT, latest, terms(), "acc-1", NOW).pact_version == PACT.version
+
+
+ADMIN = Caller("adm-1", Role.ADMIN, None, ROLE_SCOPES[Role.ADMIN])
+READ_ONLY = frozenset({domain.Scope.READ})
+KEY_ID = "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("caller", "owner", "error"),
+    [
+        (dataclasses.replace(BUYER, scopes=READ_ONLY), "buyer-1", "missing_scope"),  # a read-only key, its own
+        (dataclasses.replace(ADMIN, scopes=READ_ONLY), "buyer-1", "missing_scope"),  # an admin limited to read
+        (dataclasses.replace(ADMIN, scopes=READ_ONLY), "adm-1", "missing_scope"),
+        (BUYER, "op-1", "api_key_not_found"),  # someone else's: as if it did not exist
+        (Caller("aud-1", Role.AUDITOR, None, ROLE_SCOPES[Role.AUDITOR]), "buyer-1", "api_key_not_found"),
+    ],
+)
+def test_revoking_a_key_needs_a_key_that_may_write_and_others_keys_the_admin_scope(caller, owner, error):
+    with pytest.raises((Forbidden, NotFound)) as refused:
+        domain.revoke_key(caller, ApiKey(KEY_ID, owner, revoked=False))
+    assert refused.value.code == error
+
+
+def test_keys_are_revoked_by_their_principal_or_an_admin_and_once():
+    assert domain.revoke_key(BUYER, ApiKey(KEY_ID, "buyer-1", revoked=False)).revoked_by == "buyer-1"
+    assert domain.revoke_key(ADMIN, ApiKey(KEY_ID, "buyer-1", revoked=False)).revoked_by == "adm-1"
+    assert domain.revoke_key(BUYER, ApiKey(KEY_ID, "buyer-1", revoked=True)) == AlreadyDone(KEY_ID)
 
 
 def test_scope_errors_name_roles_and_scopes_by_their_wire_values():
@@ -247,6 +295,7 @@ def disputable(**changes) -> DisputableTask:
         "acceptance_id": "acc-1",
         "agent_id": "agt-1",
         "operator_id": "op-1",
+        "buyer_id": "buyer-1",
         "provenance": Provenance.BUYER_ONLY,
         "submitted_at": NOW,
         "dispute_window_seconds": 3600,
@@ -265,13 +314,13 @@ def test_the_operator_disputes_a_buyer_only_report_inside_the_window():
     ("caller", "task_changes", "when", "error"),
     [
         (BUYER, {}, NOW, "not_agent_operator"),
-        (Caller("op-2", Role.OPERATOR, None, ROLE_SCOPES[Role.OPERATOR]), {}, NOW, "not_agent_operator"),
+        (Caller("op-2", Role.OPERATOR, None, ROLE_SCOPES[Role.OPERATOR]), {}, NOW, "task_not_found"),
         (OPERATOR, {"provenance": Provenance.COUNTERSIGNED}, NOW, "task_countersigned"),
         (OPERATOR, {}, NOW + timedelta(seconds=3601), "dispute_window_closed"),
     ],
 )
 def test_disputes_outside_the_rules_are_refused(caller, task_changes, when, error):
-    with pytest.raises((Forbidden, Conflict)) as refused:
+    with pytest.raises((Forbidden, Conflict, NotFound)) as refused:
         domain.dispute_task(caller, disputable(**task_changes), "no", when)
     assert refused.value.code == error
 

@@ -38,12 +38,12 @@ async def setup(registry, pact_changes: dict | None = None, **escrow):
     published = await registry.client.post(f"/v1/agents/{agent_id}/pacts", json=document, headers=auth(op_key))
     assert published.status_code == 201, published.text
     acceptance = await registry.accept(buyer_key, published.json()["pact_id"], **escrow)
-    return op_key, buyer_key, agent_id, acceptance["acceptance_id"]
+    return op_key, buyer_key, agent_id, acceptance
 
 
-def signed_body(acceptance_id: str, **changes) -> dict:
-    body = task_body("signed-1", job="501", **changes)
-    report = TaskReport.model_validate({**body, "acceptance_id": acceptance_id})
+def signed_body(acceptance: dict, job: str, **changes) -> dict:
+    body = task_body("signed-1", job=job, **changes)
+    report = TaskReport.model_validate({**body, "acceptance_id": acceptance["acceptance_id"]})
     body["countersignature"] = countersign(report, PROVIDER_KEY).model_dump(mode="json", exclude={"scheme"})
     return body
 
@@ -85,8 +85,11 @@ async def test_unsafe_endpoints_are_refused_and_change_nothing(registry, url, fr
 
 
 async def test_a_countersigned_report_is_taken_with_its_signature(registry):
-    _, buyer_key, _, acc_id = await setup(registry)
-    body = signed_body(acc_id, first_token_ms=120, input_tokens=200, output_tokens=110)
+    _, buyer_key, _, acceptance = await setup(registry)
+    acc_id = acceptance["acceptance_id"]
+    body = signed_body(
+        acceptance, await registry.job(acceptance), first_token_ms=120, input_tokens=200, output_tokens=110
+    )
     response = await registry.client.post(f"/v1/acceptances/{acc_id}/tasks", json=body, headers=auth(buyer_key))
     assert response.status_code == 201, response.text
     task = response.json()
@@ -98,8 +101,9 @@ async def test_a_countersigned_report_is_taken_with_its_signature(registry):
 
 
 async def test_a_report_altered_after_signing_is_refused(registry):
-    _, buyer_key, _, acc_id = await setup(registry)
-    body = signed_body(acc_id)
+    _, buyer_key, _, acceptance = await setup(registry)
+    acc_id = acceptance["acceptance_id"]
+    body = signed_body(acceptance, await registry.job(acceptance))
     body["latency_ms"] = 10**12  # the buyer inflates the latency the provider signed
     before = await registry.counts()
     response = await registry.client.post(f"/v1/acceptances/{acc_id}/tasks", json=body, headers=auth(buyer_key))
@@ -111,9 +115,11 @@ async def test_a_report_altered_after_signing_is_refused(registry):
 
 
 async def test_a_pact_requiring_the_gateway_refuses_a_buyer_report(registry):
-    _, buyer_key, _, acc_id = await setup(registry, {"evidence": {"measured_by": "gateway"}})
+    _, buyer_key, _, acceptance = await setup(registry, {"evidence": {"measured_by": "gateway"}})
+    acc_id = acceptance["acceptance_id"]
+    job = await registry.job(acceptance)
     before = await registry.counts()
-    for body in (task_body("r-1", job="601"), signed_body(acc_id)):
+    for body in (task_body("r-1", job=job), signed_body(acceptance, job)):
         response = await registry.client.post(f"/v1/acceptances/{acc_id}/tasks", json=body, headers=auth(buyer_key))
         assert response.status_code == 422, response.text
         error = response.json()["error"]
@@ -123,11 +129,12 @@ async def test_a_pact_requiring_the_gateway_refuses_a_buyer_report(registry):
 
 
 async def test_the_provider_disputes_a_buyer_only_report_with_an_absurd_latency(registry):
-    op_key, buyer_key, _, acc_id = await setup(registry)
+    op_key, buyer_key, _, acceptance = await setup(registry)
+    acc_id = acceptance["acceptance_id"]
     client = registry.client
     reported = await client.post(
         f"/v1/acceptances/{acc_id}/tasks",
-        json=task_body("absurd", job="701", latency_ms=10**12),
+        json=task_body("absurd", job=await registry.job(acceptance), latency_ms=10**12),
         headers=auth(buyer_key),
     )
     task_id = reported.json()["task_id"]
@@ -152,9 +159,10 @@ async def test_the_provider_disputes_a_buyer_only_report_with_an_absurd_latency(
 
 
 async def test_a_countersigned_report_cannot_be_disputed(registry):
-    op_key, buyer_key, _, acc_id = await setup(registry)
+    op_key, buyer_key, _, acceptance = await setup(registry)
+    body = signed_body(acceptance, await registry.job(acceptance))
     task = await registry.client.post(
-        f"/v1/acceptances/{acc_id}/tasks", json=signed_body(acc_id), headers=auth(buyer_key)
+        f"/v1/acceptances/{acceptance['acceptance_id']}/tasks", json=body, headers=auth(buyer_key)
     )
     refused = await registry.client.post(
         f"/v1/tasks/{task.json()['task_id']}/dispute", json={"reason": "changed my mind"}, headers=auth(op_key)

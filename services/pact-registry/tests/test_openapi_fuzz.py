@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 
 from pactline_registry.app import SPEC
 from pactline_service import build_app
+from registry_chain import RegistryChain
 from registry_testkit import BOOTSTRAP_KEY, Registry, auth, registry_settings, task_body
 
 pytestmark = pytest.mark.infra
@@ -41,8 +42,9 @@ class RunningRegistry:
     """The app and its lifespan on an event loop of their own, driven from synchronous
     hypothesis tests (hypothesis' @given does not run coroutines)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, chain: RegistryChain) -> None:
         self.app = app
+        self.chain = chain
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -58,7 +60,7 @@ class RunningRegistry:
             self.app.router.lifespan_context(self.app),
             httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url="http://registry") as client,
         ):
-            self.registry = Registry(self.app, client)
+            self.registry = Registry(self.app, client, self.chain)
             self._started.set()
             await self._stop.wait()
 
@@ -73,9 +75,10 @@ class RunningRegistry:
 
 
 @pytest.fixture
-def running(database_url: str, kafka_topics: str, db_schema: str):
-    app = build_app(dataclasses.replace(SPEC, schema=db_schema), registry_settings(database_url, kafka_topics))
-    running = RunningRegistry(app)
+def running(database_url: str, kafka_topics: str, db_schema: str, registry_chain: RegistryChain):
+    settings = registry_settings(database_url, kafka_topics, registry_chain)
+    app = build_app(dataclasses.replace(SPEC, schema=db_schema), settings)
+    running = RunningRegistry(app, registry_chain)
     yield running
     running.close()
 

@@ -12,7 +12,7 @@ from pactline_events import decode, verify_chain
 from pactline_events.topics import ACCEPTANCES, AGENTS, PACTS
 from pactline_messaging.log_reader import read_stream
 from pactline_pacts import pact_hash
-from registry_testkit import BUYER_ADDRESS, OPERATOR_ADDRESS, auth, task_body
+from registry_testkit import OPERATOR_ADDRESS, auth, task_body
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -26,10 +26,11 @@ async def test_the_whole_flow_reaches_kafka_in_order_with_valid_chains(registry,
     pact = await registry.publish(op_key, agent_id)
     acceptance = await registry.accept(buyer_key, pact["pact_id"], max_tasks=10)
     acc_id = acceptance["acceptance_id"]
-    for n in (1, 2):
+    jobs = [await registry.job(acceptance) for _ in (1, 2)]
+    for n, job in zip((1, 2), jobs, strict=True):
         response = await client.post(
             f"/v1/acceptances/{acc_id}/tasks",
-            json=task_body(f"t{n}", job=str(n)),
+            json=task_body(f"t{n}", job=job),
             headers={**auth(buyer_key), "X-Correlation-ID": correlation},
         )
         assert response.status_code == 201
@@ -62,9 +63,10 @@ async def test_the_whole_flow_reaches_kafka_in_order_with_valid_chains(registry,
     assert accepted.document == published.payload.document  # consumers never ask the registry
     assert accepted.pact_hash == pact["pact_hash"]
     assert accepted.agent_model_family == "google"
-    assert accepted.buyer_address == BUYER_ADDRESS
+    assert accepted.buyer_address == registry.chain.buyer_address
+    assert accepted.provider_address == OPERATOR_ADDRESS
     assert accepted.escrow.max_tasks == 10
-    assert [t.escrow_job_id for t in tasks] == ["1", "2"]
+    assert [t.escrow_job_id for t in tasks] == jobs
     assert [t.idempotency_key for t in tasks] == ["t1", "t2"]
     assert {str(e.correlation_id) for e in stream[1:3]} == {correlation}
     assert revoked.reason == "project over"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pactline_pacts import pact_hash, parse_pact
-from registry_testkit import BUYER_ADDRESS, EXAMPLES, auth, task_body
+from registry_testkit import EXAMPLES, auth, task_body
 
 pytestmark = pytest.mark.infra
 
@@ -28,15 +28,16 @@ async def test_register_publish_accept_submit(registry):
     assert pact["version"] == 1
     example = (EXAMPLES / "customer-support.yaml").read_bytes()
     assert pact["pact_hash"] == pact_hash(parse_pact(example, "application/yaml"))
-    assert acceptance["buyer_address"] == BUYER_ADDRESS
+    assert acceptance["buyer_address"] == registry.chain.buyer_address
     assert acceptance["pact_hash"] == pact["pact_hash"]
 
+    job = await registry.job(acceptance)
     response = await registry.client.post(
-        f"/v1/acceptances/{acceptance['acceptance_id']}/tasks", json=task_body(), headers=auth(buyer_key)
+        f"/v1/acceptances/{acceptance['acceptance_id']}/tasks", json=task_body(job=job), headers=auth(buyer_key)
     )
     assert response.status_code == 201, response.text
     task = response.json()
-    assert task["task"]["escrow_job_id"] == "1"
+    assert task["task"]["escrow_job_id"] == job
     assert task["task"]["agent_id"] == agent_id
     listed = await registry.client.get(f"/v1/acceptances/{acceptance['acceptance_id']}/tasks", headers=auth(buyer_key))
     assert [t["task_id"] for t in listed.json()["items"]] == [task["task_id"]]
@@ -154,12 +155,15 @@ async def test_escrow_terms_are_checked_against_the_pact_offer(registry):
 async def test_idempotency_key_gives_the_same_task_and_a_different_body_conflicts(registry):
     _, buyer_key, _, _, acceptance = await _setup(registry)
     url = f"/v1/acceptances/{acceptance['acceptance_id']}/tasks"
-    first = await registry.client.post(url, json=task_body("k1"), headers=auth(buyer_key))
-    again = await registry.client.post(url, json=task_body("k1"), headers=auth(buyer_key))
+    job = await registry.job(acceptance)
+    first = await registry.client.post(url, json=task_body("k1", job=job), headers=auth(buyer_key))
+    again = await registry.client.post(url, json=task_body("k1", job=job), headers=auth(buyer_key))
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json()["task_id"] == first.json()["task_id"]
-    other = await registry.client.post(url, json=task_body("k1", output="something else"), headers=auth(buyer_key))
+    other = await registry.client.post(
+        url, json=task_body("k1", job=job, output="something else"), headers=auth(buyer_key)
+    )
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"
     counts = await registry.counts()
@@ -173,15 +177,16 @@ async def test_escrow_job_id_rules_per_mode(registry):
     missing = await registry.client.post(url, json=task_body(job=None), headers=auth(buyer_key))
     assert missing.json()["error"]["code"] == "escrow_job_id_required"
     assert missing.json()["error"]["fields"][0]["pointer"] == "/escrow_job_id"
-    ok = await registry.client.post(url, json=task_body("a", job="77"), headers=auth(buyer_key))
+    job = await registry.job(per_task)
+    ok = await registry.client.post(url, json=task_body("a", job=job), headers=auth(buyer_key))
     assert ok.status_code == 201
-    reused = await registry.client.post(url, json=task_body("b", job="77"), headers=auth(buyer_key))
+    reused = await registry.client.post(url, json=task_body("b", job=job), headers=auth(buyer_key))
     assert reused.status_code == 409
     assert reused.json()["error"]["code"] == "escrow_job_already_used"
 
     pooled = await registry.accept(buyer_key, pact["pact_id"], mode="aggregate", pool_size=200_000)
     url = f"/v1/acceptances/{pooled['acceptance_id']}/tasks"
-    forbidden = await registry.client.post(url, json=task_body("c", job="5"), headers=auth(buyer_key))
+    forbidden = await registry.client.post(url, json=task_body("c", job=job), headers=auth(buyer_key))
     assert forbidden.status_code == 422
     assert forbidden.json()["error"]["code"] == "escrow_job_id_forbidden"
 
@@ -189,8 +194,13 @@ async def test_escrow_job_id_rules_per_mode(registry):
 async def test_exhausted_pool_and_max_tasks_are_refused(registry):
     _, buyer_key, _, pact, capped = await _setup(registry, max_tasks=1)
     url = f"/v1/acceptances/{capped['acceptance_id']}/tasks"
-    assert (await registry.client.post(url, json=task_body("1"), headers=auth(buyer_key))).status_code == 201
-    second = await registry.client.post(url, json=task_body("2", job="2"), headers=auth(buyer_key))
+    first = await registry.client.post(
+        url, json=task_body("1", job=await registry.job(capped)), headers=auth(buyer_key)
+    )
+    assert first.status_code == 201
+    second = await registry.client.post(
+        url, json=task_body("2", job=await registry.job(capped)), headers=auth(buyer_key)
+    )
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "acceptance_exhausted"
 
@@ -213,7 +223,9 @@ async def test_revoked_expired_and_unknown_acceptances_are_refused(registry):
     )
     assert revoked.status_code == 200
     assert revoked.json()["revoked_by"]
-    refused = await registry.client.post(f"/v1/acceptances/{acc_id}/tasks", json=task_body(), headers=auth(buyer_key))
+    refused = await registry.client.post(
+        f"/v1/acceptances/{acc_id}/tasks", json=task_body(job=await registry.job(acceptance)), headers=auth(buyer_key)
+    )
     assert refused.json()["error"]["code"] == "acceptance_revoked"
 
     expiring = await registry.accept(buyer_key, pact["pact_id"])
@@ -223,22 +235,27 @@ async def test_revoked_expired_and_unknown_acceptances_are_refused(registry):
             expiring["acceptance_id"],
         )
     expired = await registry.client.post(
-        f"/v1/acceptances/{expiring['acceptance_id']}/tasks", json=task_body(), headers=auth(buyer_key)
+        f"/v1/acceptances/{expiring['acceptance_id']}/tasks",
+        json=task_body(job=await registry.job(expiring)),
+        headers=auth(buyer_key),
     )
     assert expired.status_code == 409
     assert expired.json()["error"]["code"] == "acceptance_expired"
 
-    unknown = await registry.client.post("/v1/acceptances/acc-nope/tasks", json=task_body(), headers=auth(buyer_key))
+    unknown = await registry.client.post(
+        "/v1/acceptances/acc-nope/tasks", json=task_body(job="1"), headers=auth(buyer_key)
+    )
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "acceptance_not_found"
 
 
 async def test_oversize_task_output_is_refused_with_its_pointer(registry):
     _, buyer_key, _, _, acceptance = await _setup(registry)
+    job = await registry.job(acceptance)
     before = await registry.counts()
     response = await registry.client.post(
         f"/v1/acceptances/{acceptance['acceptance_id']}/tasks",
-        json=task_body(output="é" * 140_000),  # 280,000 UTF-8 bytes > 256 KiB
+        json=task_body(job=job, output="é" * 140_000),  # 280,000 UTF-8 bytes > 256 KiB
         headers=auth(buyer_key),
     )
     assert response.status_code == 413
@@ -246,7 +263,7 @@ async def test_oversize_task_output_is_refused_with_its_pointer(registry):
     # Control characters escape to six bytes each in JSON: the event bound catches what field bounds do not.
     escaped = await registry.client.post(
         f"/v1/acceptances/{acceptance['acceptance_id']}/tasks",
-        json=task_body(input="\x01" * 75_000, output="\x02" * 75_000),
+        json=task_body(job=job, input="\x01" * 75_000, output="\x02" * 75_000),
         headers=auth(buyer_key),
     )
     assert escaped.status_code == 413
@@ -280,9 +297,8 @@ async def test_openapi_is_published(registry):
 async def test_concurrent_retries_with_one_idempotency_key_make_one_task(registry):
     _, buyer_key, _, _, acceptance = await _setup(registry)
     url = f"/v1/acceptances/{acceptance['acceptance_id']}/tasks"
-    responses = await asyncio.gather(
-        *(registry.client.post(url, json=task_body("same"), headers=auth(buyer_key)) for _ in range(6))
-    )
+    body = task_body("same", job=await registry.job(acceptance))
+    responses = await asyncio.gather(*(registry.client.post(url, json=body, headers=auth(buyer_key)) for _ in range(6)))
     assert sorted(r.status_code for r in responses) == [200] * 5 + [201]
     assert len({r.json()["task_id"] for r in responses}) == 1
     assert (await registry.counts())["tasks"] == 1

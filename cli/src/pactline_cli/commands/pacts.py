@@ -19,10 +19,13 @@ DAY = 86_400
 def publish(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A pact, .yaml/.yml or .json")],
     agent: Annotated[str, typer.Option(help="The agent the pact is for (yours)")],
+    allow_superseded: Annotated[
+        bool, typer.Option(help="New buyers may still accept the pact's earlier versions (default: only this one)")
+    ] = False,
 ) -> None:
     """Publish the pact in FILE as a new version; prints its pact hash."""
     with registry() as client:
-        show(client.publish_pact_file(agent, file))
+        show(client.publish_pact_file(agent, file, allow_superseded=allow_superseded))
 
 
 @app.command("list")

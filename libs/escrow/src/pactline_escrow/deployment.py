@@ -15,6 +15,10 @@ class Deployment(BaseModel):
     aggregate_escrow: str
     usdc: str
     usdc_is_mock: bool
+    # The platform's evaluator (the address the settlement service signs with), when the
+    # deployment records it: the registry checks that jobs and pools name it. Not set by
+    # `deploy`, which does not know it; `make contracts` records the local one.
+    evaluator: str | None = None
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

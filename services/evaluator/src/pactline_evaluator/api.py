@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .auth import Authenticator, NoKeysKnown, Unauthenticated, may_read
+from .auth import Authenticator, Forbidden, Unauthenticated, may_read
 from .store import queries
 
 router = APIRouter(prefix="/v1", tags=["verdicts"])
-AUTHENTICATOR = "authenticator"
+AUTHENTICATOR = "authenticator"  # the service resource: auth.RegistryKeys, set up at start
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -20,7 +20,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _authenticator(request: Request) -> Authenticator:
-    return request.app.state.service.resources.get(AUTHENTICATOR) or NoKeysKnown()
+    return request.app.state.service.resources[AUTHENTICATOR]
 
 
 @router.get("/verdicts/{task_id}", response_model=None)
@@ -34,6 +34,8 @@ async def get_verdict(task_id: str, request: Request) -> Any:
         )
     except Unauthenticated as refused:
         return _error(401, refused.code, refused.message)
+    except Forbidden as refused:
+        return _error(403, refused.code, refused.message)
     async with request.app.state.service.pool.acquire() as conn:
         row = await queries.get_verdict(conn, task_id=task_id)
         if row is None:

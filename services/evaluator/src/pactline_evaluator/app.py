@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from pactline_service import Service, ServiceSpec, build_app
 
-from .api import router
+from .api import AUTHENTICATOR, router
+from .auth import RegistryKeys
 from .handlers import handlers
 from .settings import EvaluatorSettings
 from .sweeper import DeadlineSweeper, DeliberationsLag
@@ -18,6 +19,7 @@ from .sweeper import DeadlineSweeper, DeliberationsLag
 async def _setup(service: Service) -> None:
     settings = service.settings
     assert isinstance(settings, EvaluatorSettings)
+    service.resources[AUTHENTICATOR] = RegistryKeys(service.pool, settings.registry_key_pepper.get_secret_value())
     service.background.append(
         DeadlineSweeper(
             service.pool,
@@ -41,7 +43,8 @@ SPEC = ServiceSpec(
     setup=_setup,
     routers=(router,),
     description="Evaluates each completed task against its pact: deterministic checks plus the jury's rubric "
-    "results. GET /v1/verdicts/{task_id} shows a verdict to the task's buyer and the agent's operator.",
+    "results. GET /v1/verdicts/{task_id} shows a verdict to the task's buyer and the agent's operator "
+    "(registry API keys, learnt from the registry's key events).",
 )
 
 

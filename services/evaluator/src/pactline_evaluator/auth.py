@@ -1,11 +1,16 @@
 """Who is calling the read API. The evaluator never asks pact-registry (no service calls
-another): it must learn API keys from the log. Until the registry publishes key events, the
-evaluator has no key to check and refuses every call (docs/evaluation.md, "Read API")."""
+another): it learns API keys from the registry's ApiKeyIssued / ApiKeyRevoked events, folded
+into its own table (pactline_identities), and checks a presented key's HMAC against them
+(docs/evaluation.md, "Read API")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+import asyncpg
+
+from pactline_identities import KeyRefused, api_keys, known_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,22 +26,37 @@ class Unauthenticated(Exception):
         self.message = message
 
 
+class Forbidden(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 class Authenticator(Protocol):
     async def authenticate(self, bearer: str | None) -> Principal:
-        """The principal the presented key belongs to; raise Unauthenticated otherwise."""
+        """The principal the presented key belongs to; raise Unauthenticated (or Forbidden)."""
         ...
 
 
-class NoKeysKnown:
-    """The authenticator until key events exist on the log: every call is refused."""
+class RegistryKeys:
+    """Keys as the registry announced them; a key must hold the ``read`` scope to read verdicts."""
+
+    def __init__(self, pool: asyncpg.Pool, pepper: str) -> None:
+        self.pool = pool
+        self.pepper = pepper
 
     async def authenticate(self, bearer: str | None) -> Principal:
-        if not bearer:
-            raise Unauthenticated("missing_api_key", "send an API key: Authorization: Bearer <key>")
-        raise Unauthenticated(
-            "api_key_unknown",
-            "the evaluator learns API keys from the registry's key events, and has none yet",
-        )
+        presented = bearer or ""
+        key_id = api_keys.key_id_of(presented)
+        known = await known_keys.known_key(self.pool, key_id) if key_id else None
+        try:
+            key = api_keys.authenticate(presented, known, self.pepper)
+        except KeyRefused as refused:
+            raise Unauthenticated(refused.code, refused.message) from None
+        if "read" not in key.scopes:
+            raise Forbidden("missing_scope", "this API key lacks the 'read' scope")
+        return Principal(key.principal_id, key.role)
 
 
 READ_ALL_ROLES = frozenset({"admin", "auditor"})

@@ -35,11 +35,12 @@ from .checks import run_check
 from .checks.result import MAX_DETAIL, CheckResult, clip
 from .evidence import task_evidence
 from .evidence_tree import evidence_root
-from .provenance import apply_provenance
+from .provenance import Dispute, apply_dispute, apply_provenance
 from .sampling import SamplingPolicy, is_sampled
 
-EVALUATOR_VERSION = "1.0.0"
-"""Changes whenever a check, a detector or the pass rule changes what a verdict says."""
+EVALUATOR_VERSION = "1.1.0"
+"""Changes whenever a check, a detector or the pass rule changes what a verdict says.
+1.1.0: a provider's dispute and a call the gateway lost (agent_error interrupted) are applied."""
 
 
 class TaskNotUnderPact(ValueError):
@@ -73,11 +74,19 @@ class JuryAnswer:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """One task under its pact; ``completed_at`` is the TaskCompleted event's time."""
+    """One task under its pact; ``completed_at`` is the TaskCompleted event's time, ``dispute``
+    the provider's dispute of the report when one has been received."""
 
     pact: PactAccepted
     task: TaskCompleted
     completed_at: datetime
+    dispute: Dispute | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """The gateway lost the call in a crash: its answer is unknown (docs/evaluation.md)."""
+        error = getattr(self.task, "agent_error", None)
+        return error is not None and error.kind == "interrupted"
 
     def __post_init__(self) -> None:
         if self.task.acceptance_id != self.pact.acceptance_id:
@@ -119,13 +128,26 @@ def decide(evaluation: Evaluation, jury: JuryAnswer | None, now: datetime, polic
     to be asked (if anything is to be judged), at or after it that the jury timed out. An
     answer given after the deadline is late and changes nothing (no events).
     """
-    judged = judged_rubric_clauses(evaluation, policy)
     deadline = evaluation.deadline(policy)
+    if evaluation.interrupted:  # nothing to judge: no clause of a lost call can be decided
+        return (_verdict(evaluation, (), None, deadline, policy, now),)
+    judged = judged_rubric_clauses(evaluation, policy)
     if jury is not None and jury.answered_at > deadline:
         return ()
     if judged and jury is None and now < deadline:
         return (_jury_request(evaluation, judged),)
-    return (_verdict(evaluation, judged, jury, deadline, policy),)
+    return (_verdict(evaluation, judged, jury, deadline, policy, now),)
+
+
+def dispute_applies(evaluation: Evaluation, decided_at: datetime) -> bool:
+    """A dispute counts when the evaluator has it and it is dated no later than the verdict."""
+    return evaluation.dispute is not None and evaluation.dispute.disputed_at <= decided_at
+
+
+INTERRUPTED_DETAIL = (
+    "the gateway lost this call (agent_error interrupted): the agent's answer is unknown and the latency only says "
+    "how long the call stayed open unrecorded, so no clause can be decided"
+)
 
 
 def _jury_request(evaluation: Evaluation, judged: tuple[RubricClause, ...]) -> JuryRequested:
@@ -185,13 +207,17 @@ def _clause_results(
     jury: JuryAnswer | None,
     deadline: datetime,
     policy: Policy,
+    decided_at: datetime,
 ) -> tuple[ClauseResult, ...]:
     evidence = task_evidence(evaluation.task)
     judged_ids = {c.id for c in judged}
+    dispute = evaluation.dispute if dispute_applies(evaluation, decided_at) else None
     results = []
     for clause in evaluation.pact.document.clauses:
         evaluated = True
-        if isinstance(clause, RubricClause):
+        if evaluation.interrupted:
+            result = CheckResult(Outcome.INCONCLUSIVE, None, INTERRUPTED_DETAIL)
+        elif isinstance(clause, RubricClause):
             if clause.id in judged_ids:
                 result = _rubric_result(clause, jury, deadline)
             else:
@@ -204,6 +230,7 @@ def _clause_results(
                 )
         else:
             result = apply_provenance(clause.kind, run_check(clause, evidence), evidence.provenance)
+            result = apply_dispute(clause.kind, result, dispute)
         results.append(
             ClauseResult(
                 clause_id=clause.id,
@@ -253,9 +280,10 @@ def _verdict(
     jury: JuryAnswer | None,
     deadline: datetime,
     policy: Policy,
+    decided_at: datetime,
 ) -> VerdictIssued:
     pact, task = evaluation.pact, evaluation.task
-    results = _clause_results(evaluation, judged, jury, deadline, policy)
+    results = _clause_results(evaluation, judged, jury, deadline, policy, decided_at)
     scored = [pass_rule.Scored(r.severity, r.weight, r.outcome, r.evaluated) for r in results]
     passed, total = pass_rule.weights(scored)
     has_should_rubric = any(isinstance(c, RubricClause) and c.severity == "should" for c in pact.document.clauses)

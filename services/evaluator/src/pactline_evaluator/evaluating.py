@@ -28,7 +28,8 @@ from pactline_events import (
 from pactline_messaging import outbox
 
 from . import metrics
-from .domain import Evaluation, JuryAnswer, Policy, RubricOutcome, decide
+from .domain import Evaluation, JuryAnswer, Policy, RubricOutcome, decide, dispute_applies
+from .provenance import Dispute
 from .store import queries
 
 log = logging.getLogger(__name__)
@@ -82,16 +83,26 @@ def task_cause(evaluation: asyncpg.Record) -> Cause:
     return Cause(evaluation["task_event_id"], evaluation["completed_at"], evaluation["task_correlation_id"])
 
 
-def load_evaluation(acceptance: asyncpg.Record, evaluation: asyncpg.Record) -> Evaluation:
+async def load_evaluation(
+    conn: asyncpg.Connection, acceptance: asyncpg.Record, evaluation: asyncpg.Record
+) -> Evaluation:
+    dispute = await queries.get_dispute(conn, task_id=evaluation["task_id"])
     return Evaluation(
         PactAccepted.model_validate_json(acceptance["pact"]),
         TaskCompleted.model_validate_json(evaluation["task"]),
         evaluation["completed_at"],
+        Dispute(dispute["disputed_at"], dispute["disputed_by"]) if dispute else None,
     )
 
 
 async def issue_verdict(
-    conn: asyncpg.Connection, producer: str, verdict: VerdictIssued, cause: Cause, index: int, received_at: datetime
+    conn: asyncpg.Connection,
+    producer: str,
+    verdict: VerdictIssued,
+    cause: Cause,
+    index: int,
+    received_at: datetime,
+    evaluation: Evaluation,
 ) -> None:
     inserted = await queries.insert_verdict(
         conn,
@@ -108,6 +119,11 @@ async def issue_verdict(
         return
     await emit(conn, producer, cause, verdict, index)
     await queries.mark_decided(conn, task_id=verdict.task_id)
+    if evaluation.dispute is not None:
+        applied = dispute_applies(evaluation, cause.occurred_at)
+        await queries.set_dispute_disposition(
+            conn, task_id=verdict.task_id, disposition="applied" if applied else "after_verdict"
+        )
     metrics.VERDICTS.labels(verdict.outcome.value).inc()
     for result in verdict.clause_results:
         metrics.CLAUSE_RESULTS.labels(result.kind, result.outcome.value).inc()
@@ -120,11 +136,11 @@ async def start(
 ) -> None:
     """First decision on a task whose acceptance is known: verdict, or jury request (and, if the
     jury's answer is already here, as in a replay, the verdict it gives)."""
-    evaluation = load_evaluation(acceptance, row)
+    evaluation = await load_evaluation(conn, acceptance, row)
     cause = task_cause(row)
     events = decide(evaluation, None, evaluation.completed_at, policy)
     if isinstance(events[0], VerdictIssued):
-        await issue_verdict(conn, producer, events[0], cause, 0, row["received_at"])
+        await issue_verdict(conn, producer, events[0], cause, 0, row["received_at"], evaluation)
         return
     request = events[0]
     assert isinstance(request, JuryRequested)
@@ -144,7 +160,7 @@ async def answer(
     answered: asyncpg.Record,
 ) -> None:
     """The jury answered a task awaiting it: the verdict, or nothing if the answer is late."""
-    evaluation = load_evaluation(acceptance, row)
+    evaluation = await load_evaluation(conn, acceptance, row)
     events = decide(evaluation, jury_answer(answered), answered["answered_at"], policy)
     if not events:
         metrics.LATE_ANSWERS.inc()
@@ -154,17 +170,17 @@ async def answer(
     await queries.set_answer_disposition(conn, event_id=answered["event_id"], disposition="used")
     verdict = events[0]
     assert isinstance(verdict, VerdictIssued)
-    await issue_verdict(conn, producer, verdict, answer_cause(answered), 0, row["received_at"])
+    await issue_verdict(conn, producer, verdict, answer_cause(answered), 0, row["received_at"], evaluation)
 
 
 async def time_out(
     conn: asyncpg.Connection, producer: str, policy: Policy, acceptance: asyncpg.Record, row: asyncpg.Record
 ) -> None:
     """No answer by the deadline: the verdict, dated at the deadline, caused by the task."""
-    evaluation = load_evaluation(acceptance, row)
+    evaluation = await load_evaluation(conn, acceptance, row)
     deadline = evaluation.deadline(policy)
     events = decide(evaluation, None, deadline, policy)
     verdict = events[0]
     assert isinstance(verdict, VerdictIssued)
     cause = Cause(row["task_event_id"], deadline, row["task_correlation_id"])
-    await issue_verdict(conn, producer, verdict, cause, 1, row["received_at"])
+    await issue_verdict(conn, producer, verdict, cause, 1, row["received_at"], evaluation)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from pactline_events import AcceptanceRevoked, Envelope, JuryDeliberated, PactAccepted, TaskCompleted
+from pactline_events import (
+    AcceptanceRevoked,
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    Envelope,
+    JuryDeliberated,
+    PactAccepted,
+    TaskCompleted,
+    TaskDisputed,
+)
+from pactline_identities import known_keys
 from pactline_messaging import EventHandlers, HandlerContext
 
 from . import evaluating, metrics
@@ -12,6 +22,9 @@ from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
 handlers = EventHandlers()
+# API keys as HMACs, for the read API (pactline_identities, as the gateway folds them).
+handlers.on(ApiKeyIssued)(known_keys.key_issued)
+handlers.on(ApiKeyRevoked)(known_keys.key_revoked)
 
 
 def _policy(ctx: HandlerContext):
@@ -97,3 +110,22 @@ async def jury_deliberated(ctx: HandlerContext, event: Envelope) -> None:
     acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=row["acceptance_id"])
     answered = await queries.pending_answer(ctx.conn, task_id=deliberation.task_id)
     await evaluating.answer(ctx.conn, ctx.producer, _policy(ctx), acceptance, row, answered)
+
+
+@handlers.on(TaskDisputed)
+async def task_disputed(ctx: HandlerContext, event: Envelope) -> None:
+    """Recorded; counted by the verdict when it is dated no later than the verdict and received
+    before it, otherwise the verdict stands (docs/evaluation.md, "Disputes")."""
+    dispute: TaskDisputed = event.payload
+    row = await queries.lock_evaluation(ctx.conn, task_id=dispute.task_id)
+    decided = row is not None and row["status"] == "decided"
+    await queries.insert_dispute(
+        ctx.conn,
+        task_id=dispute.task_id,
+        event_id=event.event_id,
+        disputed_at=event.occurred_at,
+        disputed_by=dispute.disputed_by,
+        disposition="after_verdict" if decided else "pending",
+    )
+    if decided:
+        log.info("dispute of task %s after its verdict: recorded, the verdict stands", dispute.task_id)

@@ -1,13 +1,15 @@
-"""The provenance rule: whose word may produce a FAIL of a clause built on reported evidence.
+"""The provenance rules: whose word may decide a clause built on reported evidence.
 
 The buyer gains from a FAIL (its escrow comes back), so evidence the buyer alone reported can
 confirm a PASS but never produce a FAIL: such a FAIL becomes INCONCLUSIVE. Evidence measured by
-the platform's gateway, or countersigned by the provider, is decisive either way.
+the platform's gateway, or countersigned by the provider, is decisive either way. A report the
+provider disputed decides none of its measured clauses, PASS or FAIL.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from pactline_events import Outcome
 
@@ -35,4 +37,25 @@ def apply_provenance(kind: str, result: CheckResult, provenance: Provenance) -> 
         outcome=Outcome.INCONCLUSIVE,
         detail=f"would fail ({result.detail}), but the evidence was reported by the buyer alone "
         "(provenance buyer_only), which can never produce a FAIL",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """The provider's TaskDisputed of a buyer-only report; ``disputed_at`` is the event's time."""
+
+    disputed_at: datetime
+    disputed_by: str
+
+
+def apply_dispute(kind: str, result: CheckResult, dispute: Dispute | None) -> CheckResult:
+    """A measured clause of a disputed report is INCONCLUSIVE whatever the check said."""
+    if dispute is None or kind not in MEASURED_KINDS or result.outcome is Outcome.INCONCLUSIVE:
+        return result
+    when = dispute.disputed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return replace(
+        result,
+        outcome=Outcome.INCONCLUSIVE,
+        detail=f"would be {result.outcome.value} ({result.detail}), but the provider ({dispute.disputed_by}) "
+        f"disputed this report's measurements at {when}",
     )

@@ -11,13 +11,16 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from pactline_identities import KeyPepperSettings
 from pactline_service import ServiceSettings
 
 from .domain import Policy
 from .sampling import SamplingPolicy
 
 
-class EvaluatorSettings(ServiceSettings):
+class EvaluatorSettings(ServiceSettings, KeyPepperSettings):
+    # PACTLINE_REGISTRY_KEY_PEPPER (KeyPepperSettings): the registry's pepper, to check the API
+    # keys of the read API against the HMACs the registry announces.
     # PACTLINE_EVALUATOR_SAMPLING_POLICY_VERSION: names the policy below; change it with the rate.
     evaluator_sampling_policy_version: str = Field("2026-11-1", min_length=1, max_length=64)
     # PACTLINE_EVALUATOR_SHOULD_RUBRIC_RATE: share of tasks on which each `should` rubric clause

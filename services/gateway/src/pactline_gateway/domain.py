@@ -4,23 +4,21 @@ TaskCompleted a measured call becomes. Time and ids are inputs; no IO here."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
 from pactline_events import AgentError, Provenance, TaskCompleted, canonical_json
+from pactline_identities import KeyRefused, KnownKey
+from pactline_identities import authenticate as authenticate_key
+from pactline_identities import key_id_of as key_id_of  # the key format is shared with the registry
 
 from . import metering
 from .completions import ChatRequest, Completion
 
-KEY_PREFIX = "pl_live_"
-_KEY_ID_HEX = 16
 MAX_INPUT_BYTES = 256 * 1024  # the recorded input and output, as the registry's reports
 MAX_OUTPUT_BYTES = 256 * 1024
 MAX_TOOL_CALLS = 256
 MAX_TASK_EVENT_BYTES = 880_000  # the payload as canonical JSON, so the event stays under 900 KB
-# Absent from the key table is the same answer as a wrong secret: no oracle for key ids.
-_DUMMY_HMAC = "0" * 64
 
 
 class Refused(Exception):
@@ -32,16 +30,6 @@ class Refused(Exception):
         self.code = code
         self.message = message
         self.pointer = pointer
-
-
-@dataclass(frozen=True)
-class KnownKey:
-    key_id: str
-    principal_id: str
-    role: str
-    scopes: frozenset[str]
-    key_hmac: str | None  # None while only its revocation has been seen
-    revoked: bool
 
 
 @dataclass(frozen=True)
@@ -92,26 +80,13 @@ class Measurement:
     error: AgentError | None = None
 
 
-def key_id_of(presented: str) -> str | None:
-    if not presented.startswith(KEY_PREFIX) or len(presented) < len(KEY_PREFIX) + _KEY_ID_HEX + 2:
-        return None
-    key_id = presented[len(KEY_PREFIX) : len(KEY_PREFIX) + _KEY_ID_HEX]
-    if presented[len(KEY_PREFIX) + _KEY_ID_HEX] != "_" or any(c not in "0123456789abcdef" for c in key_id):
-        return None
-    return key_id
-
-
 def authenticate(presented: str, key: KnownKey | None, pepper: str) -> KnownKey:
-    """The key the registry announced for ``presented``, compared by HMAC in constant time."""
-    if not presented:
-        raise Refused(401, "missing_api_key", "send a registry API key: Authorization: Bearer <key>")
-    digest = hmac.new(pepper.encode(), presented.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-    stored = key.key_hmac if key is not None and key.key_hmac is not None else _DUMMY_HMAC
-    if not hmac.compare_digest(digest, stored) or key is None:
-        raise Refused(401, "invalid_api_key", "the API key is not valid (new keys reach the gateway within seconds)")
-    if key.revoked:
-        raise Refused(401, "api_key_revoked", f"API key {key.key_id} was revoked")
-    return key
+    """The key the registry announced for ``presented``, compared by HMAC in constant time; an
+    unknown key id is the same answer as a wrong secret (no oracle for key ids)."""
+    try:
+        return authenticate_key(presented, key, pepper)
+    except KeyRefused as refused:
+        raise Refused(401, refused.code, refused.message) from None
 
 
 def admit(

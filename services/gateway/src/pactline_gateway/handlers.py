@@ -18,29 +18,15 @@ from pactline_events import (
     Envelope,
     PactAccepted,
 )
+from pactline_identities import known_keys
 from pactline_messaging import EventHandlers, HandlerContext
 
 from .store import queries
 
 handlers = EventHandlers()
-
-
-@handlers.on(ApiKeyIssued)
-async def key_issued(ctx: HandlerContext, event: Envelope) -> None:
-    key = event.payload
-    await queries.key_issued(
-        ctx.conn,
-        key_id=key.key_id,
-        principal_id=key.principal_id,
-        role=key.role,
-        scopes=list(key.scopes),
-        key_hmac=key.key_hmac,
-    )
-
-
-@handlers.on(ApiKeyRevoked)
-async def key_revoked(ctx: HandlerContext, event: Envelope) -> None:
-    await queries.key_revoked(ctx.conn, key_id=event.payload.key_id, principal_id=event.payload.principal_id)
+# API keys as HMACs, folded as every service that checks keys does (pactline_identities).
+handlers.on(ApiKeyIssued)(known_keys.key_issued)
+handlers.on(ApiKeyRevoked)(known_keys.key_revoked)
 
 
 @handlers.on(PactAccepted)

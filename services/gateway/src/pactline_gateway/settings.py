@@ -3,22 +3,16 @@ shares with the registry, the agent endpoint policy, and the limits of a forward
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from pactline_evidence import AgentEndpointSettings
+from pactline_identities import KeyPepperSettings
 from pactline_service import ServiceSettings
 
-# The registry's public local pepper: keys hashed under it only match here when both services
-# run on it (tests, a throwaway local stack). Any real deployment sets its own, in both.
-LOCAL_PEPPER = "pactline-local-pepper"
 
-
-class GatewaySettings(ServiceSettings, AgentEndpointSettings):
-    # The same secret as the registry's: the gateway compares HMAC(pepper, presented key) with
-    # the HMACs the registry announces in ApiKeyIssued events.
-    registry_key_pepper: SecretStr = Field(
-        SecretStr(LOCAL_PEPPER), description="HMAC pepper of API keys (env PACTLINE_REGISTRY_KEY_PEPPER)"
-    )
+class GatewaySettings(ServiceSettings, AgentEndpointSettings, KeyPepperSettings):
+    # PACTLINE_REGISTRY_KEY_PEPPER (KeyPepperSettings): the same secret as the registry's; the
+    # gateway compares HMAC(pepper, presented key) with the HMACs the registry announces.
     gateway_connect_timeout_s: float = Field(5.0, gt=0, le=60, description="Connecting to an agent")
     gateway_call_timeout_s: float = Field(300.0, gt=0, le=3600, description="A whole call, first byte to last")
     gateway_max_request_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -31,7 +25,3 @@ class GatewaySettings(ServiceSettings, AgentEndpointSettings):
         description="After the call timeout, how long an unrecorded call waits before it counts as lost",
     )
     gateway_sweep_interval_s: float = Field(30.0, gt=0, le=3600, description="How often lost calls are looked for")
-
-    @property
-    def uses_local_pepper(self) -> bool:
-        return self.registry_key_pepper.get_secret_value() == LOCAL_PEPPER

@@ -9,6 +9,8 @@ from pathlib import Path
 import aiosql
 import asyncpg
 
+from pactline_identities.known_keys import known_key_of
+
 from .domain import KnownAcceptance, KnownKey, TaskFrame
 
 queries = aiosql.from_path(Path(__file__).parent / "sql", "asyncpg")
@@ -37,16 +39,7 @@ async def call_context(
         idempotency_key=idempotency_key,
         escrow_job_id=escrow_job_id,
     )
-    key = None
-    if row["key_id"] is not None:
-        key = KnownKey(
-            key_id=row["key_id"],
-            principal_id=row["principal_id"],
-            role=row["role"],
-            scopes=frozenset(row["scopes"]),
-            key_hmac=row["key_hmac"],
-            revoked=row["revoked"],
-        )
+    key = known_key_of(row) if row["key_id"] is not None else None
     acceptance = None
     if row["acceptance_id"] is not None:
         acceptance = KnownAcceptance(

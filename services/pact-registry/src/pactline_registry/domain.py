@@ -6,10 +6,12 @@ No IO here: callers load state, pass ids and ``now`` in, and store what comes ba
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pactline_events import (
     AcceptedEscrow,
@@ -24,14 +26,14 @@ from pactline_events import (
     ToolCall,
 )
 from pactline_events.canonical import canonical_json
-from pactline_events.registry_events import AcceptanceRevoked
+from pactline_events.registry_events import AcceptanceRevoked, ApiKeyRevoked
 from pactline_events.types import EscrowMode, ModelFamily
 from pactline_evidence import CountersignatureInvalid, EndpointPolicy, EndpointRefused, TaskReport, verify
 from pactline_pacts import PactDocument, pact_hash
 from pactline_pacts import limits as pact_limits
 
 from . import limits
-from .errors import Conflict, FieldError, Forbidden, Invalid, TooLarge, invalid_field
+from .errors import Conflict, FieldError, Forbidden, Invalid, NotFound, TooLarge, invalid_field
 
 
 class Role(StrEnum):
@@ -58,6 +60,15 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.AUDITOR: frozenset({Scope.READ}),
 }
 ADDRESS_ROLES = frozenset({Role.OPERATOR, Role.BUYER})  # they sign on chain, so they have an address
+READ_ALL_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})  # they see every acceptance and task
+
+Row = Mapping[str, Any]
+"""A stored row as the store hands it over (an asyncpg Record); the mappers below read it."""
+
+
+def _document(row: Row) -> dict[str, Any]:
+    # Validated when published; reading a few fields needs no second validation.
+    return json.loads(bytes(row["document"]))
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,11 @@ class Caller:
     role: Role
     address: str | None
     scopes: frozenset[Scope]
+    key_id: str | None = None  # None for the bootstrap admin, which has no key row
+
+    def sees(self, buyer_id: str, operator_id: str) -> bool:
+        """Buyers see their own acceptances and tasks, operators those of their agents."""
+        return self.role in READ_ALL_ROLES or self.principal_id in (buyer_id, operator_id)
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,16 @@ class Agent:
     operator_address: str
     model_family: ModelFamily
 
+    @classmethod
+    def from_row(cls, row: Row) -> Agent:
+        return cls(
+            agent_id=row["agent_id"],
+            name=row["name"],
+            operator_id=row["operator_id"],
+            operator_address=row["operator_address"],
+            model_family=ModelFamily(row["model_family"]),
+        )
+
 
 @dataclass(frozen=True)
 class PactVersion:
@@ -87,15 +113,33 @@ class PactVersion:
     operator_id: str
     pact_hash: str
     document: PactDocument
+    latest_version: int | None = None  # None: this version is the latest
+    superseded_acceptable: bool = False  # the operator still offers superseded versions
+
+    @classmethod
+    def from_row(cls, row: Row) -> PactVersion:
+        return cls(
+            pact_id=row["pact_id"],
+            version=row["version"],
+            agent_id=row["agent_id"],
+            operator_id=row["operator_id"],
+            pact_hash=row["pact_hash"],
+            document=PactDocument.model_validate(_document(row)),
+            latest_version=row["latest_version"],
+            superseded_acceptable=row["superseded_acceptable"],
+        )
 
 
 @dataclass(frozen=True)
 class Acceptance:
     acceptance_id: str
     pact_id: str
+    pact_version: int
     agent_id: str
     operator_id: str
+    provider_address: str
     buyer_id: str
+    buyer_address: str
     mode: EscrowMode
     price_per_task: int
     pool_size: int | None
@@ -103,6 +147,26 @@ class Acceptance:
     expires_at: datetime
     revoked: bool
     tasks_count: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> Acceptance:
+        return cls(
+            acceptance_id=row["acceptance_id"],
+            pact_id=row["pact_id"],
+            pact_version=row["pact_version"],
+            agent_id=row["agent_id"],
+            operator_id=row["operator_id"],
+            provider_address=row["provider_address"],
+            buyer_id=row["buyer_id"],
+            buyer_address=row["buyer_address"],
+            mode=EscrowMode(row["mode"]),
+            price_per_task=row["price_per_task"],
+            pool_size=row["pool_size"],
+            max_tasks=row["max_tasks"],
+            expires_at=row["expires_at"],
+            revoked=row["revoked_at"] is not None,
+            tasks_count=row["tasks_count"],
+        )
 
 
 @dataclass(frozen=True)
@@ -178,6 +242,12 @@ class EvidenceTerms:
     measured_by: Literal["gateway", "countersigned"] | None
     provider_address: str
 
+    @classmethod
+    def from_row(cls, row: Row, provider_address: str) -> EvidenceTerms:
+        """From the accepted pact version's document."""
+        evidence = _document(row).get("evidence") or {}
+        return cls(measured_by=evidence.get("measured_by"), provider_address=provider_address)
+
 
 @dataclass(frozen=True)
 class DisputableTask:
@@ -185,16 +255,46 @@ class DisputableTask:
     acceptance_id: str
     agent_id: str
     operator_id: str
+    buyer_id: str
     provenance: Provenance
     submitted_at: datetime
     dispute_window_seconds: int
     disputed: bool
+
+    @classmethod
+    def from_row(cls, row: Row) -> DisputableTask:
+        return cls(
+            task_id=row["task_id"],
+            acceptance_id=row["acceptance_id"],
+            agent_id=row["agent_id"],
+            operator_id=row["operator_id"],
+            buyer_id=row["buyer_id"],
+            provenance=Provenance(row["provenance"]),
+            submitted_at=row["submitted_at"],
+            dispute_window_seconds=_document(row)["dispute_window_seconds"],
+            disputed=row["disputed"],
+        )
 
 
 @dataclass(frozen=True)
 class StoredTask:
     task_id: str
     request_digest: str
+
+    @classmethod
+    def from_row(cls, row: Row) -> StoredTask:
+        return cls(row["task_id"], row["request_digest"])
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    principal_id: str
+    revoked: bool
+
+    @classmethod
+    def from_row(cls, row: Row) -> ApiKey:
+        return cls(row["key_id"], row["principal_id"], row["revoked_at"] is not None)
 
 
 @dataclass(frozen=True)
@@ -211,6 +311,31 @@ def require_scope(caller: Caller, scope: Scope) -> None:
         )
     if scope not in caller.scopes:
         raise Forbidden("missing_scope", f"this API key lacks the '{scope.value}' scope")
+
+
+def require_visible(caller: Caller, acceptance: Acceptance) -> None:
+    """Someone else's acceptance does not exist for the caller: the same 404 as an unknown id."""
+    if not caller.sees(acceptance.buyer_id, acceptance.operator_id):
+        raise NotFound("acceptance", acceptance.acceptance_id)
+
+
+# Keys -------------------------------------------------------------------------------------
+
+WRITE_SCOPES = frozenset(Scope) - {Scope.READ}
+
+
+def revoke_key(caller: Caller, key: ApiKey) -> ApiKeyRevoked | AlreadyDone:
+    """A principal revokes its own keys with a key that may write; an admin key with the
+    ``admin`` scope revokes anyone's. Another principal's key does not exist for anyone else."""
+    if key.principal_id != caller.principal_id:
+        if caller.role is not Role.ADMIN:
+            raise NotFound("api_key", key.key_id)
+        require_scope(caller, Scope.ADMIN)
+    elif not caller.scopes & WRITE_SCOPES:
+        raise Forbidden("missing_scope", "revoking a key takes a key that may write; this key may only read")
+    if key.revoked:
+        return AlreadyDone(key.key_id)
+    return ApiKeyRevoked(key_id=key.key_id, principal_id=key.principal_id, revoked_by=caller.principal_id)
 
 
 # Agents and pacts ---------------------------------------------------------------------------
@@ -295,6 +420,13 @@ def accept_pact(
     require_scope(caller, Scope.ACCEPTANCES_WRITE)
     if caller.role is not Role.BUYER:
         raise Forbidden("role_not_allowed", "only buyers accept pacts")
+    if pact.latest_version is not None and pact.version < pact.latest_version and not pact.superseded_acceptable:
+        raise Conflict(
+            "pact_version_superseded",
+            f"version {pact.version} of pact {pact.pact_id!r} is superseded by version {pact.latest_version}, and "
+            "its operator no longer offers earlier versions to new buyers",
+            (FieldError("/pact_version", f"accept version {pact.latest_version} (or omit it for the latest)"),),
+        )
     offer = pact.document.escrow
     problems: list[FieldError] = []
     if terms.mode.value not in offer.modes:
@@ -341,16 +473,15 @@ def accept_pact(
 
 def revoke_acceptance(caller: Caller, acceptance: Acceptance, reason: str) -> AcceptanceRevoked:
     """The buyer, the agent's operator or an admin may end an acceptance; no task is taken after."""
+    require_scope(caller, Scope.ADMIN if caller.role is Role.ADMIN else Scope.ACCEPTANCES_WRITE)
+    require_visible(caller, acceptance)
     allowed = (
         caller.role is Role.ADMIN
         or (caller.role is Role.BUYER and caller.principal_id == acceptance.buyer_id)
         or (caller.role is Role.OPERATOR and caller.principal_id == acceptance.operator_id)
     )
-    require_scope(caller, Scope.ADMIN if caller.role is Role.ADMIN else Scope.ACCEPTANCES_WRITE)
-    if not allowed:
-        raise Forbidden(
-            "not_party", f"only the buyer, the agent's operator or an admin may revoke {acceptance.acceptance_id!r}"
-        )
+    if not allowed:  # pragma: no cover - whoever sees an acceptance and may write is a party or an admin
+        raise Forbidden("not_party", "only the buyer, the agent's operator or an admin may revoke an acceptance")
     if acceptance.revoked:
         raise Conflict("acceptance_revoked", f"acceptance {acceptance.acceptance_id!r} is already revoked")
     return AcceptanceRevoked(acceptance_id=acceptance.acceptance_id, revoked_by=caller.principal_id, reason=reason)
@@ -370,8 +501,9 @@ def submit_task(
 ) -> TaskCompleted | AlreadyDone:
     """``previous`` is the task already stored under the same idempotency key, if any."""
     require_scope(caller, Scope.TASKS_WRITE)
-    if caller.principal_id != acceptance.buyer_id:
-        raise Forbidden("not_acceptance_buyer", f"acceptance {acceptance.acceptance_id!r} belongs to another buyer")
+    require_visible(caller, acceptance)
+    if caller.principal_id != acceptance.buyer_id:  # pragma: no cover - only buyers hold tasks:write
+        raise Forbidden("not_acceptance_buyer", "only the acceptance's buyer reports its tasks")
     if previous is not None:
         if previous.request_digest == task.digest():
             return AlreadyDone(previous.task_id)
@@ -483,6 +615,8 @@ def _provenance(acceptance: Acceptance, evidence: EvidenceTerms, task: TaskReque
 def dispute_task(caller: Caller, task: DisputableTask, reason: str, now: datetime) -> TaskDisputed | AlreadyDone:
     """The agent's operator disputes a buyer-only report inside the pact's dispute window."""
     require_scope(caller, Scope.ACCEPTANCES_WRITE)
+    if not caller.sees(task.buyer_id, task.operator_id):
+        raise NotFound("task", task.task_id)
     if caller.role is not Role.OPERATOR or caller.principal_id != task.operator_id:
         raise Forbidden("not_agent_operator", f"only the operator of agent {task.agent_id!r} disputes its tasks")
     if task.disputed:

@@ -15,6 +15,8 @@ class Kind(StrEnum):
     CONFLICT = "conflict"  # 409
     TOO_LARGE = "too_large"  # 413
     INVALID = "invalid"  # 422
+    TOO_MANY = "too_many"  # 429
+    UNAVAILABLE = "unavailable"  # 503
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,14 @@ class RegistryError(Exception):
 
     kind: Kind = Kind.INVALID
 
-    def __init__(self, code: str, message: str, fields: tuple[FieldError, ...] = ()) -> None:
+    def __init__(
+        self, code: str, message: str, fields: tuple[FieldError, ...] = (), *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.fields = fields
+        self.retry_after_s = retry_after_s  # sent as Retry-After (429, 503)
 
 
 class Unauthenticated(RegistryError):
@@ -60,6 +65,16 @@ class TooLarge(RegistryError):
 
 class Invalid(RegistryError):
     kind = Kind.INVALID
+
+
+class TooManyRequests(RegistryError):
+    kind = Kind.TOO_MANY
+
+
+class Unavailable(RegistryError):
+    """Something the registry depends on (the chain's RPC) did not answer: nothing was taken."""
+
+    kind = Kind.UNAVAILABLE
 
 
 def invalid_field(code: str, pointer: str, message: str) -> Invalid:

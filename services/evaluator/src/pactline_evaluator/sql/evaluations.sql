@@ -69,3 +69,15 @@ WHERE v.task_id = :task_id;
 SELECT e.task_id, a.buyer_id, a.operator_id
 FROM evaluations e JOIN acceptances a USING (acceptance_id)
 WHERE e.task_id = :task_id;
+
+-- name: insert_dispute<!
+INSERT INTO disputes (task_id, event_id, disputed_at, disputed_by, disposition)
+VALUES (:task_id, :event_id, :disputed_at, :disputed_by, :disposition)
+ON CONFLICT (task_id) DO NOTHING
+RETURNING task_id;
+
+-- name: get_dispute^
+SELECT * FROM disputes WHERE task_id = :task_id;
+
+-- name: set_dispute_disposition!
+UPDATE disputes SET disposition = :disposition WHERE task_id = :task_id AND disposition = 'pending';

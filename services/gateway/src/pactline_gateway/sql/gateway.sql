@@ -1,5 +1,5 @@
 -- Named queries of the gateway (aiosql): one round trip to admit a call, one transaction to
--- record it, and the folds of the events it consumes.
+-- record it, and the folds of the events it consumes (API keys: pactline_identities.known_keys).
 
 -- name: call_context(key_id, acceptance_id, idempotency_key, escrow_job_id)^
 -- Everything a call is admitted on, in one round trip; absent parts come back null.
@@ -46,18 +46,6 @@ SELECT task_id, acceptance_id, pact_id, agent_id, idempotency_key, escrow_job_id
  ORDER BY started_at
  LIMIT :max_rows
    FOR UPDATE SKIP LOCKED;
-
--- name: key_issued(key_id, principal_id, role, scopes, key_hmac)!
-INSERT INTO api_keys (key_id, principal_id, role, scopes, key_hmac)
-VALUES (:key_id, :principal_id, :role, :scopes, :key_hmac)
-ON CONFLICT (key_id) DO UPDATE
-   SET principal_id = excluded.principal_id, role = excluded.role, scopes = excluded.scopes,
-       key_hmac = excluded.key_hmac;
-
--- name: key_revoked(key_id, principal_id)!
-INSERT INTO api_keys (key_id, principal_id, role, scopes, key_hmac, revoked)
-VALUES (:key_id, :principal_id, '', '{}', NULL, true)
-ON CONFLICT (key_id) DO UPDATE SET revoked = true;
 
 -- name: acceptance_accepted(acceptance_id, pact_id, pact_version, agent_id, buyer_id, mode, price_per_task, pool_size, max_tasks, expires_at)!
 INSERT INTO acceptances (acceptance_id, pact_id, pact_version, agent_id, buyer_id, mode, price_per_task,

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pactline_events import Countersignature, ToolCall, utc_now
 
 from .. import domain, store
-from ..domain import AlreadyDone, Caller, EscrowRequest, Role, TaskRequest
+from ..domain import Acceptance, Agent, AlreadyDone, Caller, EscrowRequest, Role, TaskRequest
 from ..errors import Conflict, Forbidden, NotFound
+from ..escrow_backing import EscrowBacking
+from ..store import queries as q
 from .auth import authenticate, reader
 from .edge import PageParams, emit, id_filter, new_id, pool
 from .models import (
@@ -29,6 +31,7 @@ from .models import (
 from .route_class import RegistryRoute
 
 router = APIRouter(prefix="/v1", tags=["acceptances and tasks"], route_class=RegistryRoute, responses=ERROR_RESPONSES)
+ESCROW_BACKING = "escrow_backing"  # the service resource holding the EscrowBacking
 
 
 def _ident() -> Any:
@@ -39,16 +42,19 @@ def _ident() -> Any:
 def _visible_filter(caller: Caller) -> dict[str, str | None]:
     """Buyers see their own acceptances, operators those of their agents, admins and auditors all."""
     if caller.role is Role.BUYER:
-        return {"buyer_id": caller.principal_id}
+        return {"buyer_id": caller.principal_id, "operator_id": None}
     if caller.role is Role.OPERATOR:
-        return {"operator_id": caller.principal_id}
-    return {}
+        return {"buyer_id": None, "operator_id": caller.principal_id}
+    return {"buyer_id": None, "operator_id": None}
 
 
-def _check_visible(caller: Caller, row) -> None:
-    for column, value in _visible_filter(caller).items():
-        if row[column] != value:
-            raise Forbidden("not_party", f"acceptance {row['acceptance_id']!r} is not yours to see")
+async def _visible_acceptance(conn, caller: Caller, acceptance_id: str) -> Acceptance:
+    """The acceptance, when the caller may see it; the same 404 when it is unknown or not theirs."""
+    acceptance = await store.acceptance(conn, acceptance_id)
+    if acceptance is None:
+        raise NotFound("acceptance", acceptance_id)
+    domain.require_visible(caller, acceptance)
+    return acceptance
 
 
 def _acceptance_out(row) -> AcceptanceOut:
@@ -63,7 +69,14 @@ def _acceptance_out(row) -> AcceptanceOut:
     )
 
 
-@router.post("/acceptances", status_code=201, response_model=AcceptanceOut, summary="Accept a pact version (buyer)")
+@router.post(
+    "/acceptances",
+    status_code=201,
+    response_model=AcceptanceOut,
+    summary="Accept a pact version (buyer)",
+    description="A superseded version (one with a later version published) is refused with 409 "
+    "pact_version_superseded unless its operator published the later version with allow_superseded=true.",
+)
 async def accept(body: AcceptanceCreate, request: Request, caller: Caller = Depends(authenticate)) -> AcceptanceOut:
     domain.require_scope(caller, domain.Scope.ACCEPTANCES_WRITE)
     if caller.role is not Role.BUYER:
@@ -72,13 +85,12 @@ async def accept(body: AcceptanceCreate, request: Request, caller: Caller = Depe
     async with pool(request).acquire() as conn, conn.transaction():
         version = body.pact_version
         if version is None:
-            pact = await store.get_pact(conn, body.pact_id)
+            pact = await q.get_pact(conn, pact_id=body.pact_id)
             version = pact["latest_version"] if pact else 1
-        pact_row = await store.get_version(conn, body.pact_id, version)
-        if pact_row is None:
+        pact = await store.pact_version(conn, body.pact_id, version)
+        if pact is None:
             raise NotFound("pact_version", f"{body.pact_id}@{version}")
-        pact = store.pact_version_of(pact_row)
-        agent = store.agent_of(await store.get_agent(conn, pact.agent_id))
+        agent = Agent.from_row(await q.get_agent(conn, agent_id=pact.agent_id))
         terms = body.escrow
         event = domain.accept_pact(
             caller,
@@ -101,9 +113,13 @@ async def list_acceptances(
     page: PageParams = Depends(),
     caller: Caller = Depends(reader),
 ) -> Page:
-    filters = {"pact_id": pact_id, "agent_id": agent_id, **_visible_filter(caller)}
     async with pool(request).acquire() as conn:
-        rows = await store.page(conn, "acceptances", filters, page.after, page.limit)
+        rows = [
+            r
+            async for r in q.page_acceptances(
+                conn, after=page.after, limit=page.limit, pact_id=pact_id, agent_id=agent_id, **_visible_filter(caller)
+            )
+        ]
     return Page(items=[_acceptance_out(r) for r in rows], next_cursor=page.next_cursor(rows))
 
 
@@ -111,10 +127,9 @@ async def list_acceptances(
 async def get_acceptance(
     request: Request, acceptance_id: str = _ident(), caller: Caller = Depends(reader)
 ) -> AcceptanceOut:
-    row = await store.get_acceptance(pool(request), acceptance_id)
-    if row is None:
+    row = await q.get_acceptance(pool(request), acceptance_id=acceptance_id)
+    if row is None or not caller.sees(row["buyer_id"], row["operator_id"]):
         raise NotFound("acceptance", acceptance_id)
-    _check_visible(caller, row)
     return _acceptance_out(row)
 
 
@@ -128,11 +143,12 @@ async def revoke(
 ) -> AcceptanceOut:
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await store.get_acceptance(conn, acceptance_id, lock=True)
-        if row is None:
-            raise NotFound("acceptance", acceptance_id)
-        event = domain.revoke_acceptance(caller, store.acceptance_of(row), body.reason)
-        row = await store.revoke_acceptance(conn, acceptance_id, caller.principal_id, body.reason, now)
+        # Decided on the unlocked row first: a stranger locks nothing of someone else's.
+        domain.revoke_acceptance(caller, await _visible_acceptance(conn, caller, acceptance_id), body.reason)
+        event = domain.revoke_acceptance(caller, await store.acceptance(conn, acceptance_id, lock=True), body.reason)
+        row = await q.revoke_acceptance(
+            conn, acceptance_id=acceptance_id, revoked_at=now, revoked_by=caller.principal_id, revoke_reason=body.reason
+        )
         await emit(conn, f"acceptance-{acceptance_id}", event, now)
     return _acceptance_out(row)
 
@@ -174,28 +190,36 @@ async def submit_task(
         ),
     )
     now = utc_now()
-    async with pool(request).acquire() as conn, conn.transaction():
-        # The row lock serializes tasks of one acceptance: counts and idempotency keys stay exact.
-        row = await store.get_acceptance(conn, acceptance_id, lock=True)
-        if row is None:
-            raise NotFound("acceptance", acceptance_id)
+    async with pool(request).acquire() as conn:
+        # Everything that can refuse the task without the chain is decided first, on unlocked
+        # rows (a stranger locks nothing of someone else's); then the escrow on chain, with no
+        # lock held while the RPC answers; then the same decision again under the lock.
+        acceptance = await _visible_acceptance(conn, caller, acceptance_id)
+        evidence = await store.evidence_terms(conn, acceptance)
         previous = await store.task_by_key(conn, acceptance_id, body.idempotency_key)
-        acceptance = store.acceptance_of(row)
-        evidence = await store.evidence_terms(conn, acceptance, row["pact_version"])
         decision = domain.submit_task(caller, acceptance, evidence, task, previous, new_id("tsk"), now)
-        if isinstance(decision, AlreadyDone):
-            response.status_code = 200
-            task_id = decision.resource_id
-        else:
-            if decision.escrow_job_id is not None and await store.job_in_use(conn, decision.escrow_job_id):
-                raise Conflict(
-                    "escrow_job_already_used", f"escrow job {decision.escrow_job_id} already pays for another task"
-                )
-            await store.insert_task(conn, decision, task.digest(), now)
-            await emit(conn, f"acceptance-{acceptance_id}", decision, now)
-            task_id = decision.task_id
-        stored = await store.get_task(conn, task_id)
+        if not isinstance(decision, AlreadyDone):
+            escrow: EscrowBacking = request.app.state.service.resources[ESCROW_BACKING]
+            await escrow.require(acceptance, task.escrow_job_id)
+        async with conn.transaction():
+            acceptance = await store.acceptance(conn, acceptance_id, lock=True)
+            previous = await store.task_by_key(conn, acceptance_id, body.idempotency_key)
+            decision = domain.submit_task(caller, acceptance, evidence, task, previous, new_id("tsk"), now)
+            if isinstance(decision, AlreadyDone):
+                response.status_code = 200
+                task_id = decision.resource_id
+            else:
+                # The unique index decides between two acceptances racing for one job.
+                if not await store.insert_task(conn, decision, task.digest(), now):
+                    raise _job_used(task.escrow_job_id)
+                await emit(conn, f"acceptance-{acceptance_id}", decision, now)
+                task_id = decision.task_id
+            stored = await q.get_task(conn, task_id=task_id)
     return _task_out(stored)
+
+
+def _job_used(escrow_job_id: str | None) -> Conflict:
+    return Conflict("escrow_job_already_used", f"escrow job {escrow_job_id} already pays for another task")
 
 
 def _task_out(row) -> TaskOut:
@@ -224,20 +248,16 @@ async def list_tasks(
     request: Request, acceptance_id: str = _ident(), page: PageParams = Depends(), caller: Caller = Depends(reader)
 ) -> Page:
     async with pool(request).acquire() as conn:
-        row = await store.get_acceptance(conn, acceptance_id)
-        if row is None:
-            raise NotFound("acceptance", acceptance_id)
-        _check_visible(caller, row)
-        rows = await store.page(conn, "tasks", {"acceptance_id": acceptance_id}, page.after, page.limit)
+        await _visible_acceptance(conn, caller, acceptance_id)
+        rows = [r async for r in q.page_tasks(conn, after=page.after, limit=page.limit, acceptance_id=acceptance_id)]
     return Page(items=[_task_out(r) for r in rows], next_cursor=page.next_cursor(rows))
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="One task")
 async def get_task(request: Request, task_id: str = _ident(), caller: Caller = Depends(reader)) -> TaskOut:
-    row = await store.get_task(pool(request), task_id)
-    if row is None:
+    row = await q.get_task(pool(request), task_id=task_id)
+    if row is None or not caller.sees(row["buyer_id"], row["operator_id"]):
         raise NotFound("task", task_id)
-    _check_visible(caller, {**dict(row), "acceptance_id": row["acceptance_id"]})
     return _task_out(row)
 
 
@@ -261,16 +281,22 @@ async def dispute_task(
     domain.require_scope(caller, domain.Scope.ACCEPTANCES_WRITE)
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
+        # Decided on the unlocked row first, then again under the task's lock.
         task = await store.disputable_task(conn, task_id)
         if task is None:
             raise NotFound("task", task_id)
+        domain.dispute_task(caller, task, body.reason, now)
+        await q.lock_task(conn, task_id=task_id)
+        task = await store.disputable_task(conn, task_id)
         decision = domain.dispute_task(caller, task, body.reason, now)
         if isinstance(decision, AlreadyDone):
             response.status_code = 200
         else:
-            await store.insert_dispute(conn, task_id, caller.principal_id, body.reason, now)
+            await q.insert_dispute(
+                conn, task_id=task_id, disputed_by=caller.principal_id, reason=body.reason, disputed_at=now
+            )
             await emit(conn, f"acceptance-{task.acceptance_id}", decision, now)
-        row = await store.get_task(conn, task_id)
+        row = await q.get_task(conn, task_id=task_id)
     return DisputeOut(
         task_id=task_id, disputed_by=row["disputed_by"], reason=row["dispute_reason"], disputed_at=row["disputed_at"]
     )

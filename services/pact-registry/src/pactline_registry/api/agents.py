@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from pactline_events import utc_now
 from pactline_pacts import PactInvalid, parse_pact
 from pactline_pacts import limits as pact_limits
 
 from .. import domain, store
-from ..domain import Agent, AlreadyDone, Caller, Role, Scope, require_scope
-from ..errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from ..domain import READ_ALL_ROLES, Agent, AlreadyDone, Caller, Scope, require_scope
+from ..errors import Conflict, Invalid, NotFound, TooLarge
+from ..store import queries as q
 from .auth import authenticate, reader, registry_settings
 from .edge import PageParams, emit, id_filter, new_id, pool
 from .models import (
@@ -65,13 +66,13 @@ async def list_agents(
     caller: Caller = Depends(reader),
 ) -> Page:
     async with pool(request).acquire() as conn:
-        rows = await store.page(conn, "agents", {"operator_id": operator_id}, page.after, page.limit)
+        rows = [r async for r in q.page_agents(conn, after=page.after, limit=page.limit, operator_id=operator_id)]
     return Page(items=[AgentOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut, summary="One agent")
 async def get_agent(request: Request, agent_id: str = _ident(), caller: Caller = Depends(reader)) -> AgentOut:
-    row = await store.get_agent(pool(request), agent_id)
+    row = await q.get_agent(pool(request), agent_id=agent_id)
     if row is None:
         raise NotFound("agent", agent_id)
     return AgentOut(**dict(row))
@@ -88,23 +89,23 @@ async def register_endpoint(
     body: AgentEndpointIn, request: Request, agent_id: str = _ident(), caller: Caller = Depends(authenticate)
 ) -> AgentEndpointOut:
     require_scope(caller, Scope.AGENTS_WRITE)
+    policy = registry_settings(request).endpoint_policy
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
-        agent_row = await store.get_agent(conn, agent_id)
+        agent_row = await q.get_agent(conn, agent_id=agent_id)
         if agent_row is None:
             raise NotFound("agent", agent_id)
-        current = await store.get_endpoint(conn, agent_id, lock=True)
+        agent = Agent.from_row(agent_row)
+        # Owner and URL are checked before the endpoint row is locked: strangers lock nothing.
+        domain.register_endpoint(caller, agent, body.base_url, None, policy)
+        current = await q.lock_endpoint(conn, agent_id=agent_id)
         decision = domain.register_endpoint(
-            caller,
-            store.agent_of(agent_row),
-            body.base_url,
-            current["base_url"] if current else None,
-            registry_settings(request).endpoint_policy,
+            caller, agent, body.base_url, current["base_url"] if current else None, policy
         )
         if isinstance(decision, AlreadyDone):
             row = current
         else:
-            row = await store.upsert_endpoint(conn, agent_id, decision.base_url, now)
+            row = await q.upsert_endpoint(conn, agent_id=agent_id, base_url=decision.base_url, registered_at=now)
             await emit(conn, f"agent-{agent_id}", decision, now)
     return AgentEndpointOut(**dict(row))
 
@@ -117,13 +118,12 @@ async def register_endpoint(
 async def get_endpoint(
     request: Request, agent_id: str = _ident(), caller: Caller = Depends(reader)
 ) -> AgentEndpointOut:
-    agent_row = await store.get_agent(pool(request), agent_id)
+    agent_row = await q.get_agent(pool(request), agent_id=agent_id)
     if agent_row is None:
         raise NotFound("agent", agent_id)
-    if caller.role not in (Role.ADMIN, Role.AUDITOR) and agent_row["operator_id"] != caller.principal_id:
-        raise Forbidden("not_agent_operator", f"only the operator of {agent_id!r} sees its endpoint")
-    row = await store.get_endpoint(pool(request), agent_id)
-    if row is None:
+    # Whether an agent has an endpoint is its operator's business: one 404 for everyone else.
+    row = await q.get_endpoint(pool(request), agent_id=agent_id)
+    if row is None or not (caller.role in READ_ALL_ROLES or caller.principal_id == agent_row["operator_id"]):
         raise NotFound("agent_endpoint", agent_id)
     return AgentEndpointOut(**dict(row))
 
@@ -148,13 +148,23 @@ async def _read_document(request: Request) -> bytes:
     responses={200: {"model": PactVersionOut, "description": "Already published, unchanged"}},
 )
 async def publish_pact(
-    request: Request, response: Response, agent_id: str = _ident(), caller: Caller = Depends(authenticate)
+    request: Request,
+    response: Response,
+    agent_id: str = _ident(),
+    allow_superseded: bool = Query(
+        False,
+        description="Whether new buyers may still accept this pact's earlier versions once this one is published "
+        "(default: no, only this version is offered). Set by each new version; ignored when the version is "
+        "already published",
+    ),
+    caller: Caller = Depends(authenticate),
 ) -> PactVersionOut:
     require_scope(caller, Scope.PACTS_WRITE)
-    agent_row = await store.get_agent(pool(request), agent_id)
+    agent_row = await q.get_agent(pool(request), agent_id=agent_id)
     if agent_row is None:
         raise NotFound("agent", agent_id)
-    domain.require_operator_of(caller, store.agent_of(agent_row))  # before reading: strangers learn nothing
+    agent = Agent.from_row(agent_row)  # agents never change once registered
+    domain.require_operator_of(caller, agent)  # before reading: strangers learn nothing
     raw = await _read_document(request)
     try:
         document = parse_pact(raw, request.headers.get("content-type", "application/json"))
@@ -166,19 +176,30 @@ async def publish_pact(
         raise Invalid("pact_invalid", f"the pact is invalid (its error report failed: {exc})") from None
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
-        agent = store.agent_of(agent_row)  # agents never change once registered
-        pact = await store.lock_pact_by_name(conn, agent_id, document.name)
+        pact = await q.lock_pact_by_name(conn, agent_id=agent_id, name=document.name)
         pact_id = pact["pact_id"] if pact else new_id("pct")
         versions = await store.version_hashes(conn, pact_id) if pact else {}
         decision = domain.publish_pact(caller, agent, document, pact_id, versions)
         if isinstance(decision, AlreadyDone):
             response.status_code = 200
         else:
-            if pact is None and await store.insert_pact(conn, pact_id, agent, document.name, now) is None:
-                raise Conflict("pact_publish_raced", "the same pact was being published concurrently; retry")
+            if pact is None:
+                created = await q.insert_pact(
+                    conn,
+                    pact_id=pact_id,
+                    agent_id=agent.agent_id,
+                    operator_id=agent.operator_id,
+                    name=document.name,
+                    superseded_acceptable=allow_superseded,
+                    created_at=now,
+                )
+                if created is None:
+                    raise Conflict("pact_publish_raced", "the same pact was being published concurrently; retry")
+            else:
+                await q.set_superseded_acceptable(conn, pact_id=pact_id, superseded_acceptable=allow_superseded)
             await store.insert_version(conn, pact_id, document, decision.pact_hash, now)
             await emit(conn, f"pact-{pact_id}", decision, now)
-        row = await store.get_version(conn, pact_id, document.version)
+        row = await q.get_version(conn, pact_id=pact_id, version=document.version)
     return _version_out(row)
 
 
@@ -203,13 +224,13 @@ async def list_pacts(
     caller: Caller = Depends(reader),
 ) -> Page:
     async with pool(request).acquire() as conn:
-        rows = await store.page(conn, "pacts", {"agent_id": agent_id}, page.after, page.limit)
+        rows = [r async for r in q.page_pacts(conn, after=page.after, limit=page.limit, agent_id=agent_id)]
     return Page(items=[PactOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
 
 
 @router.get("/pacts/{pact_id}", response_model=PactOut, summary="One pact and its versions")
 async def get_pact(request: Request, pact_id: str = _ident(), caller: Caller = Depends(reader)) -> PactOut:
-    row = await store.get_pact(pool(request), pact_id)
+    row = await q.get_pact(pool(request), pact_id=pact_id)
     if row is None:
         raise NotFound("pact", pact_id)
     return PactOut(**dict(row))
@@ -224,7 +245,7 @@ async def get_pact_version(
     version: int = Path(ge=1, le=pact_limits.MAX_VERSION),
     caller: Caller = Depends(reader),
 ) -> PactVersionOut:
-    row = await store.get_version(pool(request), pact_id, version)
+    row = await q.get_version(pool(request), pact_id=pact_id, version=version)
     if row is None:
         raise NotFound("pact_version", f"{pact_id}@{version}")
     return _version_out(row)

@@ -7,15 +7,15 @@ import hmac
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .. import keys, store
+from pactline_identities import api_keys
+
+from .. import store
 from ..domain import ROLE_SCOPES, Caller, Role, Scope, require_scope
 from ..errors import Unauthenticated
 from ..settings import RegistrySettings
 
 BOOTSTRAP_PRINCIPAL = "admin-bootstrap"
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pl_live_...`")
-# Hashed when no key row matches, so a wrong id costs as much time as a wrong secret.
-_DUMMY_HASH = "0" * 64
 
 
 def registry_settings(request: Request) -> RegistrySettings:
@@ -38,14 +38,17 @@ async def authenticate_request(request: Request) -> Caller:
     ):
         return Caller(BOOTSTRAP_PRINCIPAL, Role.ADMIN, None, ROLE_SCOPES[Role.ADMIN])
     pepper = settings.registry_key_pepper.get_secret_value()
-    key_id = keys.key_id_of(presented)
-    row = await store.key_with_principal(request.app.state.service.pool, key_id) if key_id else None
-    if not keys.matches(presented, row["key_hash"] if row else _DUMMY_HASH, pepper) or row is None:
+    key_id = api_keys.key_id_of(presented)
+    row = await store.queries.key_with_principal(request.app.state.service.pool, key_id=key_id) if key_id else None
+    # An unknown id is compared too, so it costs as much time as a wrong secret.
+    if not api_keys.matches(presented, row["key_hash"] if row else None, pepper) or row is None:
         raise Unauthenticated("invalid_api_key", "the API key is not valid")
     if row["revoked_at"] is not None:
         raise Unauthenticated("api_key_revoked", f"API key {row['key_id']} was revoked")
     role = Role(row["role"])
-    return Caller(row["principal_id"], role, row["address"], frozenset(Scope(s) for s in row["scopes"]))
+    return Caller(
+        row["principal_id"], role, row["address"], frozenset(Scope(s) for s in row["scopes"]), key_id=row["key_id"]
+    )
 
 
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:

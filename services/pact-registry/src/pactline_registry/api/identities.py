@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from pactline_events import ApiKeyIssued, ApiKeyRevoked, utc_now
+from pactline_events import ApiKeyIssued, utc_now
+from pactline_identities import api_keys
 
-from .. import keys, store
-from ..domain import ADDRESS_ROLES, ROLE_SCOPES, Caller, Role, Scope, require_scope
+from .. import domain
+from ..domain import ADDRESS_ROLES, ROLE_SCOPES, AlreadyDone, ApiKey, Caller, Role, Scope, require_scope
 from ..errors import Forbidden, Invalid, NotFound, invalid_field
+from ..store import queries as q
 from .auth import authenticate, reader, registry_settings
 from .edge import PageParams, emit, new_id, pool
 from .models import (
@@ -70,13 +72,28 @@ async def create_principal(
     if body.role in ADDRESS_ROLES and body.address is None:
         raise invalid_field("address_required", "/address", f"a {body.role} signs on chain and needs an EVM address")
     scopes = _scopes(body.role, body.scopes)
-    new_key = keys.generate()
+    new_key = api_keys.generate()
     pepper = registry_settings(request).registry_key_pepper.get_secret_value()
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
-        principal = await store.insert_principal(conn, new_id("prn"), body.role, body.name, body.address, now)
-        key_hash = keys.hash_key(new_key.secret, pepper)
-        key = await store.insert_key(conn, new_key.key_id, principal["principal_id"], key_hash, scopes, body.label, now)
+        principal = await q.insert_principal(
+            conn,
+            principal_id=new_id("prn"),
+            role=body.role.value,
+            name=body.name,
+            address=body.address,
+            created_at=now,
+        )
+        key_hash = api_keys.key_hmac(new_key.secret, pepper)
+        key = await q.insert_key(
+            conn,
+            key_id=new_key.key_id,
+            principal_id=principal["principal_id"],
+            key_hash=key_hash,
+            scopes=scopes,
+            label=body.label,
+            created_at=now,
+        )
         await _announce_key(conn, key, body.role, key_hash, now)
     return PrincipalCreated(principal=PrincipalOut(**dict(principal)), key=_key_out(key, new_key.secret))
 
@@ -86,7 +103,7 @@ async def list_principals(request: Request, page: PageParams = Depends(), caller
     if caller.role not in (Role.ADMIN, Role.AUDITOR):
         raise Forbidden("role_not_allowed", "only admins and auditors list principals")
     async with pool(request).acquire() as conn:
-        rows = await store.page(conn, "principals", {}, page.after, page.limit)
+        rows = [r async for r in q.page_principals(conn, after=page.after, limit=page.limit)]
     return Page(items=[PrincipalOut(**dict(r)) for r in rows], next_cursor=page.next_cursor(rows))
 
 
@@ -98,34 +115,49 @@ async def me(caller: Caller = Depends(authenticate)) -> Me:
 @router.post("/keys", status_code=201, response_model=KeyCreated, summary="Create another key for a principal (admin)")
 async def create_key(body: KeyCreate, request: Request, caller: Caller = Depends(authenticate)) -> KeyOut:
     require_scope(caller, Scope.ADMIN)
-    new_key = keys.generate()
+    new_key = api_keys.generate()
     pepper = registry_settings(request).registry_key_pepper.get_secret_value()
     now = utc_now()
     async with pool(request).acquire() as conn, conn.transaction():
-        principal = await store.get_principal(conn, body.principal_id)
+        principal = await q.get_principal(conn, principal_id=body.principal_id)
         if principal is None:
             raise Invalid("principal_not_found", f"no principal with id {body.principal_id!r}")
         role = Role(principal["role"])
         scopes = _scopes(role, body.scopes)
-        key_hash = keys.hash_key(new_key.secret, pepper)
-        row = await store.insert_key(conn, new_key.key_id, body.principal_id, key_hash, scopes, body.label, now)
+        key_hash = api_keys.key_hmac(new_key.secret, pepper)
+        row = await q.insert_key(
+            conn,
+            key_id=new_key.key_id,
+            principal_id=body.principal_id,
+            key_hash=key_hash,
+            scopes=scopes,
+            label=body.label,
+            created_at=now,
+        )
         await _announce_key(conn, row, role, key_hash, now)
     return _key_out(row, new_key.secret)
 
 
-@router.post("/keys/{key_id}/revoke", response_model=KeyOut, summary="Revoke a key (admin, or the key's own principal)")
+@router.post(
+    "/keys/{key_id}/revoke",
+    response_model=KeyOut,
+    summary="Revoke a key (an admin, or the key's own principal with a key that may write)",
+    description="A read-only key revokes nothing; an admin key needs the admin scope to revoke other principals' "
+    "keys. Another principal's key is a 404 to anyone but an admin, as an unknown id is.",
+)
 async def revoke_key(
     request: Request, key_id: str = Path(min_length=1, max_length=64), caller: Caller = Depends(authenticate)
 ) -> KeyOut:
     async with pool(request).acquire() as conn, conn.transaction():
-        row = await store.get_key(conn, key_id)
+        # Decided on the unlocked row: a caller who may not revoke the key locks nothing.
+        row = await q.get_key(conn, key_id=key_id)
         if row is None:
             raise NotFound("api_key", key_id)
-        if caller.role is not Role.ADMIN and row["principal_id"] != caller.principal_id:
-            raise Forbidden("not_key_owner", "only an admin or the key's own principal may revoke it")
-        now = utc_now()
-        if row["revoked_at"] is None:
-            revoked = ApiKeyRevoked(key_id=key_id, principal_id=row["principal_id"], revoked_by=caller.principal_id)
-            await emit(conn, f"principal-{row['principal_id']}", revoked, now)
-        row = await store.revoke_key(conn, key_id, now)
+        domain.revoke_key(caller, ApiKey.from_row(row))
+        row = await q.lock_key(conn, key_id=key_id)
+        decision = domain.revoke_key(caller, ApiKey.from_row(row))
+        if not isinstance(decision, AlreadyDone):
+            now = utc_now()
+            await emit(conn, f"principal-{row['principal_id']}", decision, now)
+            row = await q.revoke_key(conn, key_id=key_id, revoked_at=now)
     return _key_out(row)

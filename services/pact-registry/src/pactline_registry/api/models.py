@@ -98,6 +98,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Conflicts with the current state"},
     413: {"model": ErrorBody, "description": "Too large"},
     422: {"model": ErrorBody, "description": "Invalid: each field at fault, with a pointer and a reason"},
+    429: {"model": ErrorBody, "description": "This API key writes too fast: wait for Retry-After seconds"},
+    503: {"model": ErrorBody, "description": "The chain's RPC did not answer: nothing was taken, retry later"},
 }
 
 
@@ -239,6 +241,7 @@ class AcceptanceOut(BaseModel):
     pact_hash: str
     agent_id: str
     operator_id: str
+    provider_address: str = Field(description="The agent operator's address: the provider of the escrow")
     buyer_id: str
     buyer_address: str
     escrow: EscrowOut

@@ -9,6 +9,8 @@ Done per route (not with app-level handlers) so the routers carry it wherever th
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -22,7 +24,8 @@ from pactline_pacts import PactInvalid
 from pactline_pacts.errors import join_pointer
 
 from .. import limits
-from ..errors import Kind, RegistryError, TooLarge
+from ..errors import Kind, RegistryError, TooLarge, TooManyRequests
+from ..write_limits import WriteLimiter
 from .auth import authenticate_request
 
 log = logging.getLogger(__name__)
@@ -34,13 +37,42 @@ STATUS = {
     Kind.CONFLICT: 409,
     Kind.TOO_LARGE: 413,
     Kind.INVALID: 422,
+    Kind.TOO_MANY: 429,
+    Kind.UNAVAILABLE: 503,
 }
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRITE_LIMITER = "write_limiter"  # the service resource holding the WriteLimiter
 
 
-def error_response(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[dict[str, str]] | None = None,
+    retry_after_s: int | None = None,
+) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
     body = {"error": {"code": code, "message": message, "fields": fields or []}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _limit_writes(request: Request) -> None:
+    """Each API key writes at most at the configured rate (docs/pacts.md, "Limits")."""
+    if request.method not in WRITE_METHODS:
+        return
+    limiter: WriteLimiter = request.app.state.service.resources[WRITE_LIMITER]
+    caller = request.state.caller
+    wait = limiter.take(caller.key_id or caller.principal_id, time.monotonic())
+    if wait is not None:
+        retry_after = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            "rate_limited",
+            f"this API key made more than {limiter.burst} writes in a burst or {limiter.rate_per_s:g} a second; "
+            f"retry in {retry_after} s",
+            retry_after_s=retry_after,
+        )
 
 
 def validation_fields(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -82,6 +114,7 @@ class RegistryRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 request.state.caller = await authenticate_request(request)
+                _limit_writes(request)
                 length = request.headers.get("content-length", "")
                 if length.isascii() and length.isdigit() and int(length) > limits.MAX_REQUEST_BYTES:
                     raise TooLarge(
@@ -91,7 +124,7 @@ class RegistryRoute(APIRoute):
                 return await handler(request)
             except RegistryError as exc:
                 fields = [{"in": "body", "pointer": f.pointer, "message": f.message} for f in exc.fields]
-                return error_response(STATUS[exc.kind], exc.code, exc.message, fields)
+                return error_response(STATUS[exc.kind], exc.code, exc.message, fields, exc.retry_after_s)
             except PactInvalid as exc:
                 fields = [{"in": "body", "pointer": e.pointer, "message": e.message} for e in exc.errors]
                 return error_response(422, "pact_invalid", f"the pact has {len(fields)} problem(s)", fields)
