@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -44,7 +45,18 @@ def pactline_command() -> list[str]:
     return [found]
 
 
-async def run_pactline(*args: str, env: dict[str, str] | None = None) -> ToolRun:
+async def run_pactline(platform: Platform, *args: str) -> ToolRun:
+    """Run `pactline ARGS` pointed at this platform, as a user would from a shell."""
+    env = {
+        **os.environ,
+        "PACTLINE_REGISTRY_URL": platform.registry,
+        "PACTLINE_EVALUATOR_URL": platform.evaluator,
+        "PACTLINE_SCORING_URL": platform.scoring,
+        "PACTLINE_SETTLEMENT_URL": platform.settlement,
+        "PACTLINE_KAFKA_BOOTSTRAP": platform.kafka,
+        "PACTLINE_ETH_RPC_URL": platform.rpc,
+        "PACTLINE_DEPLOYMENT_FILE": str(platform.deployment_file),
+    }
     command = [*pactline_command(), *args]
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
@@ -74,7 +86,7 @@ async def jury_stats(platform: Platform) -> dict[str, Any]:
 
 
 async def audit_replay(platform: Platform) -> ToolRun:
-    return await run_pactline("audit", "replay", "--oracle", platform.scoring, "--kafka", platform.kafka)
+    return await run_pactline(platform, "audit", "replay", "--oracle", platform.scoring, "--kafka", platform.kafka)
 
 
 async def read_all(platform: Platform, roster: Roster) -> Readout:

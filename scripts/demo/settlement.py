@@ -101,7 +101,7 @@ async def read(platform: Platform, roster: Roster, wallets_before: dict[str, int
             }
     finally:
         await w3.provider.disconnect()
-    out.reconcile = await run_pactline("settlement", "reconcile")
+    out.reconcile = await run_pactline(platform, "settlement", "reconcile")
     return out
 
 
