@@ -62,4 +62,5 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/scoring_rebuild.py
 	@$(UV) python bench/gateway_overhead.py
 	@$(UV) python bench/gas.py
+	@$(UV) python bench/settlement_gas.py
 	@$(UV) python bench/jury_panel.py

@@ -223,6 +223,7 @@ async def generate() -> int:
                 settled = EscrowSettled(
                     acceptance_id=f"acc-{acceptance}",
                     mode="aggregate",
+                    cause="batch",
                     task_ids=(f"task-{n}",),
                     released=250_000 if outcome == "PASS" else 0,
                     refunded=0 if outcome == "PASS" else 250_000,

@@ -44,6 +44,12 @@ start() {
     if port_open 127.0.0.1 "$port"; then die "port $port for $name is taken by another process"; fi
     [[ -f "$DIR/$name.log" ]] && mv "$DIR/$name.log" "$DIR/$name.log.1"
     local extra=()
+    if [[ $name == settlement && -z "${PACTLINE_SETTLEMENT_SIGNER_KEY:-}${PACTLINE_EVALUATOR_PRIVATE_KEY:-}${PACTLINE_SETTLEMENT_SIGNER_KEY_FILE:-}" ]]; then
+      # Locally the evaluator is anvil's well-known dev account 9, pinned to the local chain id so
+      # the key is refused anywhere else; a real network sets its own key (docs/settlement.md).
+      extra=(env "PACTLINE_SETTLEMENT_SIGNER_KEY=0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
+                 "PACTLINE_CHAIN_ID=${PACTLINE_CHAIN_ID:-31337}")
+    fi
     if [[ $name == registry ]]; then
       extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
                  "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")

@@ -132,6 +132,7 @@ def settlement(acceptance_id: str, task_ids: tuple[str, ...], *, released: int =
     return EscrowSettled(
         acceptance_id=acceptance_id,
         mode="per_task",
+        cause="completed" if released else "rejected",
         task_ids=task_ids,
         released=released,
         refunded=refunded,

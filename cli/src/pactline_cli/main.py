@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from pactline_cli.commands import agents, audit, escrow, evidence, jury, keys, pacts, scores, scoring, tasks, verdicts
+from pactline_cli.commands import (
+    agents,
+    audit,
+    escrow,
+    evidence,
+    jury,
+    keys,
+    pacts,
+    scores,
+    scoring,
+    settlement,
+    tasks,
+    verdicts,
+)
 
 app = typer.Typer(
     name="pactline",
@@ -25,3 +38,4 @@ app.add_typer(scores.app, name="scores")
 app.add_typer(scoring.app, name="scoring")
 app.add_typer(audit.app, name="audit")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(settlement.app, name="settlement")

@@ -50,3 +50,14 @@ def test_derived_event_ids_are_uuid7_stamped_with_the_event_time_and_differ_by_t
     assert len(others) == 49
     with pytest.raises(ValueError, match="UTC offset"):
         derived_event_id(datetime(2026, 1, 1), "x")
+
+
+def test_deadlocks_and_serialization_failures_never_count_against_a_message():
+    import asyncpg
+
+    from pactline_messaging.retrying import is_infrastructure_error
+
+    assert is_infrastructure_error(asyncpg.DeadlockDetectedError("deadlock detected"))
+    assert is_infrastructure_error(asyncpg.SerializationError("could not serialize access"))
+    assert not is_infrastructure_error(asyncpg.UniqueViolationError("duplicate key"))
+    assert not is_infrastructure_error(ValueError("a bad payload"))

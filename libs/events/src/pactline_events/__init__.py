@@ -6,7 +6,7 @@ from .chain import ChainVerifier, StreamHead, verify_chain
 from .codec import decode, decode_data, encode, event_hash
 from .envelope import GENESIS_HASH, Envelope, EventPayload, PendingEvent
 from .errors import ChainBroken, EventError, InvalidEventPayload, MalformedEvent, UnknownEventType
-from .escrow_events import EscrowFunded, EscrowSettled
+from .escrow_events import EscrowFunded, EscrowReclaimed, EscrowSettled, EscrowSubmitted, SettledLeaf
 from .ids import derived_event_id, new_event_id, utc_now
 from .jury_events import Judgment, JuryDeliberated, JuryRequested, RubricItem, RubricResult
 from .registry_events import (
@@ -53,7 +53,9 @@ __all__ = [
     "Envelope",
     "EscrowFunded",
     "EscrowMode",
+    "EscrowReclaimed",
     "EscrowSettled",
+    "EscrowSubmitted",
     "EventError",
     "EventPayload",
     "FloatNotAllowed",
@@ -71,6 +73,7 @@ __all__ = [
     "RubricItem",
     "RubricResult",
     "SamplingRecord",
+    "SettledLeaf",
     "StreamHead",
     "TaskCompleted",
     "TaskDisputed",

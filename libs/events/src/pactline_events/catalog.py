@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .envelope import EventPayload
-from .escrow_events import EscrowFunded, EscrowSettled
+from .escrow_events import EscrowFunded, EscrowReclaimed, EscrowSettled, EscrowSubmitted
 from .jury_events import JuryDeliberated, JuryRequested
 from .registry_events import (
     AcceptanceRevoked,
@@ -34,6 +34,8 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     "VerdictIssued": VerdictIssued,
     "EscrowFunded": EscrowFunded,
     "EscrowSettled": EscrowSettled,
+    "EscrowSubmitted": EscrowSubmitted,
+    "EscrowReclaimed": EscrowReclaimed,
     "TrustScoreUpdated": TrustScoreUpdated,
 }
 

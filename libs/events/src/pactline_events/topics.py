@@ -37,7 +37,12 @@ JURY_DELIBERATIONS = TopicSpec(
     "pactline.jury-deliberations.v1", ("JuryDeliberated",), "stream_id (deliberation-<request_id>)", 6
 )
 VERDICTS = TopicSpec("pactline.verdicts.v1", ("VerdictIssued",), "stream_id (evaluation-<task_id>)", 6)
-ESCROW = TopicSpec("pactline.escrow.v1", ("EscrowFunded", "EscrowSettled"), "stream_id (escrow-<acceptance_id>)", 6)
+ESCROW = TopicSpec(
+    "pactline.escrow.v1",
+    ("EscrowFunded", "EscrowSettled", "EscrowSubmitted", "EscrowReclaimed"),
+    "stream_id (escrow-<acceptance_id>)",
+    6,
+)
 TRUST_SCORES = TopicSpec("pactline.trust-scores.v1", ("TrustScoreUpdated",), "stream_id (trust-<agent_id>)", 3)
 # API keys as the registry issues and revokes them (HMACs only, never a key), for services that
 # authenticate callers themselves (the gateway).

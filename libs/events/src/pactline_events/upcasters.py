@@ -38,6 +38,30 @@ def agent_registered_v1_to_v2(payload: Payload) -> Payload:
     return lifted
 
 
+def escrow_funded_v1_to_v2(payload: Payload) -> Payload:
+    """v1 named the job or pool in one ``escrow_ref`` (a uint256 decimal string, a pool id too);
+    v2 names a per_task ``job_id`` or an aggregate ``pool_id`` (bytes32 hex), and may say which
+    block, log and funder the fact came from (unknown for v1: left out)."""
+    lifted = {key: value for key, value in payload.items() if key != "escrow_ref"}
+    ref = str(payload["escrow_ref"])
+    if payload.get("mode") == "aggregate":
+        lifted["pool_id"] = "0x" + int(ref).to_bytes(32, "big").hex()
+    else:
+        lifted["job_id"] = ref
+    return lifted
+
+
+def escrow_settled_v1_to_v2(payload: Payload) -> Payload:
+    """v2 states the ``cause`` of the movement; v1's ``held`` goes (money held in escrow did not
+    move, so a settlement never carried it: settlement never emitted a non-zero one)."""
+    lifted = {key: value for key, value in payload.items() if key != "held"}
+    if payload.get("mode") == "aggregate":
+        lifted["cause"] = "batch"
+    else:
+        lifted["cause"] = "completed" if payload.get("released", 0) > 0 else "rejected"
+    return lifted
+
+
 def task_completed_v1_to_v2(payload: Payload) -> Payload:
     """v1 was always the buyer's report, with one token count and no provenance.
 
@@ -134,6 +158,8 @@ def trust_score_updated_v1_to_v2(payload: Payload) -> Payload:
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("AgentRegistered", 1): agent_registered_v1_to_v2,
+    ("EscrowFunded", 1): escrow_funded_v1_to_v2,
+    ("EscrowSettled", 1): escrow_settled_v1_to_v2,
     ("TaskCompleted", 1): task_completed_v1_to_v2,
     ("JuryDeliberated", 1): jury_deliberated_v1_to_v2,
     ("TrustScoreUpdated", 1): trust_score_updated_v1_to_v2,

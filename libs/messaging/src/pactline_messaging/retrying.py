@@ -38,8 +38,12 @@ INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
     KafkaConnectionError,
     KafkaTimeoutError,
     NodeNotReadyError,
+    # Concurrency, not content: PostgreSQL aborted the transaction because of what other
+    # transactions did at the same moment; the same work succeeds when tried again.
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
 )
-"""Errors that say "a dependency is unavailable", not "this message is bad"."""
+"""Errors that say "a dependency is unavailable (or busy)", not "this message is bad"."""
 
 STARTUP_ERRORS: tuple[type[BaseException], ...] = (*INFRASTRUCTURE_ERRORS, asyncpg.PostgresError, KafkaError)
 """At start-up anything the database or broker says may just mean "not ready yet"."""

@@ -18,7 +18,7 @@ from .formula import FormulaParams
 from .ledger import snapshot_digest, snapshot_document
 from .rate_limit import ClientRateLimiter
 from .settings import ScoringSettings
-from .store import agent_ids, evidence_rows, history, position, reading, scores_at
+from .store import agent_ids, evidence_rows, history, oracle, position, reading, scores_at
 
 router = APIRouter(prefix="/v1", tags=["trust-oracle"])
 Tier = Literal["unrated", "provisional", "bronze", "silver", "gold", "platinum"]
@@ -82,7 +82,7 @@ async def status(request: Request) -> Response:
     _limit(request)
     async with reading(_pool(request)) as conn:
         pos = await position(conn)
-        count = await conn.fetchval("SELECT count(*) FROM agents")
+        count = await oracle.agent_count(conn)
     return _answer(request, {"position": pos.to_json(), "agents": count}, 1)
 
 

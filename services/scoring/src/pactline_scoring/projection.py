@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import aiosql
 import asyncpg
 
 from pactline_events import Envelope, EscrowSettled, PactAccepted, TopicSpec, VerdictIssued
@@ -29,6 +31,8 @@ from .announcing import announcement
 from .evidence import AcceptanceFacts, Evidence, acceptance_facts, settlement_evidence, verdict_evidence
 from .formula import ECONOMIC, FormulaParams, growth, period_of, seconds_since_epoch
 from .scores import Counters, Totals, evaluate
+
+queries = aiosql.from_path(Path(__file__).parent / "sql" / "projection.sql", "asyncpg")
 
 SETTLEMENT_AGENT = ""  # settlements carry no agent id: they count for the acceptance's agent
 Sums = dict[tuple[str, str, int], tuple[int, int, int]]  # (verdict's agent, dimension, period)
@@ -162,7 +166,7 @@ class ScoringProjection:
         )
 
     async def reset(self, conn: asyncpg.Connection) -> None:
-        await conn.execute("TRUNCATE acceptances, evidence, cells, totals, agents, agent_buyers, log_clock")
+        await queries.reset_rows(conn)
 
     async def write(self, ctx: ProjectionContext, changes: list[Change[AcceptanceState]]) -> None:
         conn = ctx.conn
@@ -172,11 +176,7 @@ class ScoringProjection:
         touched = await _apply_to_agents(conn, changes, self.params)
         events = [e for c in changes for e in c.events]
         if events:
-            await conn.execute(
-                """INSERT INTO log_clock (id, log_time) VALUES (1, $1)
-                   ON CONFLICT (id) DO UPDATE SET log_time = GREATEST(log_clock.log_time, EXCLUDED.log_time)""",
-                max(e.occurred_at for e in events),
-            )
+            await queries.advance_log_clock(conn, log_time=max(e.occurred_at for e in events))
         if self.announce and touched:
             await _announce(ctx, changes, touched, self.params)
 
@@ -188,9 +188,8 @@ async def _store_acceptances(conn: asyncpg.Connection, changes: list[Change[Acce
         if c.after.facts is not None and (c.before is None or c.before.facts is None)
     ]
     if rows:
-        await conn.executemany(
-            "INSERT INTO acceptances VALUES ($1, $2, $3, $4) ON CONFLICT (acceptance_id) DO NOTHING", rows
-        )
+        ids, agents, buyers, self_dealt = _columns(rows, 4)
+        await queries.add_acceptances(conn, acceptance_ids=ids, agents=agents, buyers=buyers, self_dealt=self_dealt)
 
 
 def _refs(event: Envelope) -> dict[str, Any]:
@@ -213,7 +212,6 @@ def _refs(event: Envelope) -> dict[str, Any]:
         "task_ids": list(p.task_ids),
         "released": p.released,
         "refunded": p.refunded,
-        "held": p.held,
         "mode": str(p.mode),
     }
 
@@ -283,59 +281,21 @@ async def _apply_to_agents(
         await _apply_cells(conn, cell_deltas, params)
     if counter_deltas:
         rows = [(agent, *d, last_times[agent]) for agent, d in counter_deltas.items() if agent in last_times]
-        await conn.execute(
-            """INSERT INTO agents AS a
-               SELECT a, v, s, n, r::numeric, f::numeric, t
-               FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
-                           $7::timestamptz[]) AS u(a, v, s, n, r, f, t)
-               ON CONFLICT (agent_id) DO UPDATE SET
-                 verdicts = a.verdicts + EXCLUDED.verdicts,
-                 self_dealt_verdicts = a.self_dealt_verdicts + EXCLUDED.self_dealt_verdicts,
-                 settlements = a.settlements + EXCLUDED.settlements,
-                 released = a.released + EXCLUDED.released,
-                 refunded = a.refunded + EXCLUDED.refunded,
-                 last_event_at = GREATEST(a.last_event_at, EXCLUDED.last_event_at)""",
-            *_columns(rows, 7, numeric=(4, 5)),
+        agents, verdicts, self_dealt, settlements, released, refunded, last_at = _columns(rows, 7, numeric=(4, 5))
+        await queries.add_agent_counters(
+            conn,
+            agents=agents,
+            verdicts=verdicts,
+            self_dealt=self_dealt,
+            settlements=settlements,
+            released=released,
+            refunded=refunded,
+            last_event_at=last_at,
         )
     if buyers:
-        await conn.execute(
-            "INSERT INTO agent_buyers SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-            *_columns(sorted(buyers), 2),
-        )
+        agents, buyer_ids = _columns(sorted(buyers), 2)
+        await queries.add_agent_buyers(conn, agents=agents, buyers=buyer_ids)
     return set(counter_deltas) | {k[0] for k in cell_deltas}
-
-
-_APPLY_CELLS = """
-WITH d AS (
-    SELECT a, b, dm, p, dx::numeric AS dx, dy::numeric AS dy, dz::numeric AS dz,
-           $8::numeric * $10::numeric * power(2::numeric, p + 1) AS cap,
-           $9::numeric * $10::numeric * power(2::numeric, p + 1) AS burn_cap
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
-      AS t(a, b, dm, p, dx, dy, dz)
-), up AS (
-    INSERT INTO cells AS c (agent_id, buyer_id, dimension, period, passed, failed, burned)
-    SELECT a, b, dm, p, dx, dy, dz FROM d
-    ON CONFLICT (agent_id, buyer_id, dimension, period) DO UPDATE SET
-      passed = c.passed + EXCLUDED.passed, failed = c.failed + EXCLUDED.failed, burned = c.burned + EXCLUDED.burned
-    RETURNING c.agent_id, c.buyer_id, c.dimension, c.period, c.passed, c.failed, c.burned
-), moved AS (
-    SELECT up.agent_id, up.dimension, d.cap, d.burn_cap,
-           up.passed AS np, up.failed AS nf, up.burned AS nb,
-           up.passed - d.dx AS op, up.failed - d.dy AS o_f, up.burned - d.dz AS ob
-    FROM up JOIN d ON d.a = up.agent_id AND d.b = up.buyer_id AND d.dm = up.dimension AND d.p = up.period
-), changed AS (
-    SELECT agent_id, dimension,
-      sum((CASE WHEN np + nf > cap THEN div(np * cap, np + nf) ELSE np END)
-        - (CASE WHEN op + o_f > cap THEN div(op * cap, op + o_f) ELSE op END)) AS dp,
-      sum((CASE WHEN np + nf > cap THEN div(nf * cap, np + nf) ELSE nf END)
-        - (CASE WHEN op + o_f > cap THEN div(o_f * cap, op + o_f) ELSE o_f END)) AS df,
-      sum(LEAST(nb, burn_cap) - LEAST(ob, burn_cap)) AS db
-    FROM moved GROUP BY agent_id, dimension
-)
-INSERT INTO totals AS t SELECT agent_id, dimension, dp, df, db FROM changed
-ON CONFLICT (agent_id, dimension) DO UPDATE SET
-  passed = t.passed + EXCLUDED.passed, failed = t.failed + EXCLUDED.failed, burned = t.burned + EXCLUDED.burned
-"""
 
 
 async def _apply_cells(
@@ -347,12 +307,21 @@ async def _apply_cells(
     integer division), so no cell travels to Python and back. The end-to-end tests compare the
     result with the pure ledger digit for digit.
     """
-    await conn.execute(
-        _APPLY_CELLS,
-        *_columns([(*key, *delta) for key, delta in deltas.items()], 7, numeric=(4, 5, 6)),
-        params.buyer_cap_micro,
-        params.burn_cap_micro,
-        params.half_life_s,
+    agents, buyers, dimensions, periods, passed, failed, burned = _columns(
+        [(*key, *delta) for key, delta in deltas.items()], 7, numeric=(4, 5, 6)
+    )
+    await queries.apply_cells(
+        conn,
+        agents=agents,
+        buyers=buyers,
+        dimensions=dimensions,
+        periods=periods,
+        passed=passed,
+        failed=failed,
+        burned=burned,
+        buyer_cap=str(params.buyer_cap_micro),
+        burn_cap=str(params.burn_cap_micro),
+        half_life=str(params.half_life_s),
     )
 
 
@@ -367,10 +336,7 @@ def _columns(rows: list[tuple], width: int, numeric: tuple[int, ...] = ()) -> li
 
 
 async def agent_totals(conn: asyncpg.Connection, agent_ids: Iterable[str]) -> dict[str, dict[str, Totals]]:
-    rows = await conn.fetch(
-        "SELECT agent_id, dimension, passed, failed, burned FROM totals WHERE agent_id = ANY($1::text[])",
-        list(agent_ids),
-    )
+    rows = [r async for r in queries.totals_of(conn, agents=list(agent_ids))]
     out: dict[str, dict[str, Totals]] = {}
     for r in rows:
         out.setdefault(r["agent_id"], {})[r["dimension"]] = Totals(
@@ -380,11 +346,7 @@ async def agent_totals(conn: asyncpg.Connection, agent_ids: Iterable[str]) -> di
 
 
 async def agent_counters(conn: asyncpg.Connection, agent_ids: Iterable[str]) -> dict[str, tuple[Counters, datetime]]:
-    rows = await conn.fetch(
-        """SELECT a.*, (SELECT count(*) FROM agent_buyers b WHERE b.agent_id = a.agent_id) AS buyers
-           FROM agents a WHERE a.agent_id = ANY($1::text[])""",
-        list(agent_ids),
-    )
+    rows = [r async for r in queries.counters_of(conn, agents=list(agent_ids))]
     return {
         r["agent_id"]: (
             Counters(
@@ -405,7 +367,7 @@ async def _announce(
     ctx: ProjectionContext, changes: list[Change[AcceptanceState]], agents: set[str], params: FormulaParams
 ) -> None:
     conn = ctx.conn
-    through = await conn.fetchval("SELECT through FROM announcer WHERE id = 1")
+    through = await queries.announced_through(conn)
     causes: dict[str, Envelope] = {}
     for change in changes:
         if change.after.facts is None or change.after.facts.agent_id not in agents:
@@ -423,7 +385,7 @@ async def _announce(
     counters = await agent_counters(conn, causes)
     last = {
         r["agent_id"]: (r["composite"], r["confidence"], r["tier"])
-        for r in await conn.fetch("SELECT * FROM announced WHERE agent_id = ANY($1::text[])", list(causes))
+        async for r in queries.last_announced(conn, agents=list(causes))
     }
     for agent, cause in sorted(causes.items()):
         counted, last_at = counters.get(agent, (Counters(), cause.occurred_at))
@@ -432,14 +394,6 @@ async def _announce(
         if last.get(agent) == figures:
             continue
         await ctx.emit(cause, f"trust-{agent}", announcement(score, params))
-        await conn.execute(
-            """INSERT INTO announced VALUES ($1, $2, $3, $4) ON CONFLICT (agent_id) DO UPDATE
-               SET composite = EXCLUDED.composite, confidence = EXCLUDED.confidence, tier = EXCLUDED.tier""",
-            agent,
-            *figures,
-        )
-    await conn.execute(
-        """INSERT INTO announcer VALUES (1, $1)
-           ON CONFLICT (id) DO UPDATE SET through = GREATEST(announcer.through, EXCLUDED.through)""",
-        max(e.occurred_at for e in causes.values()),
-    )
+        composite, confidence, tier = figures
+        await queries.record_announced(conn, agent_id=agent, composite=composite, confidence=confidence, tier=tier)
+    await queries.advance_announcer(conn, through=max(e.occurred_at for e in causes.values()))

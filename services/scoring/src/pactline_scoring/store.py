@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import aiosql
 import asyncpg
 
 from pactline_messaging import checkpoints
@@ -22,6 +24,8 @@ from .formula import FormulaParams
 from .ledger import TrustLedger
 from .projection import agent_counters, agent_totals
 from .scores import AgentScore, evaluate
+
+oracle = aiosql.from_path(Path(__file__).parent / "sql" / "oracle.sql", "asyncpg")
 
 PROJECTION = "trust-scores"
 
@@ -43,12 +47,12 @@ async def reading(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 async def position(conn: asyncpg.Connection) -> LogPosition:
     offsets = await checkpoints.load(conn, PROJECTION)
-    log_time = await conn.fetchval("SELECT log_time FROM log_clock WHERE id = 1")
+    log_time = await oracle.log_time(conn)
     return LogPosition(log_time, {f"{t}:{p}": o for (t, p), o in sorted(offsets.items())})
 
 
 async def agent_ids(conn: asyncpg.Connection) -> list[str]:
-    return [r["agent_id"] for r in await conn.fetch("SELECT agent_id FROM agents ORDER BY agent_id")]
+    return [r["agent_id"] async for r in oracle.agent_ids(conn)]
 
 
 def _evidence(row: asyncpg.Record) -> Evidence:
@@ -67,15 +71,9 @@ async def _ledger_from_evidence(
 ) -> TrustLedger:
     """The agent's ledger rebuilt from its evidence rows up to ``as_of`` (the slow, exact path)."""
     ledger = TrustLedger(params)
-    for r in await conn.fetch("SELECT * FROM acceptances WHERE agent_id = $1", agent_id):
+    async for r in oracle.acceptances_of(conn, agent_id=agent_id):
         ledger.accept(AcceptanceFacts(r["acceptance_id"], r["agent_id"], r["buyer_id"], r["self_dealt"]))
-    rows = await conn.fetch(
-        """SELECT e.* FROM evidence e JOIN acceptances a USING (acceptance_id)
-           WHERE a.agent_id = $1 AND e.occurred_at <= $2 ORDER BY e.occurred_at, e.event_id""",
-        agent_id,
-        as_of,
-    )
-    for row in rows:
+    async for row in oracle.evidence_until(conn, agent_id=agent_id, as_of=as_of):
         ledger.add_evidence(_evidence(row))
     return ledger
 
@@ -103,13 +101,9 @@ async def scores_at(
 async def history(conn: asyncpg.Connection, agent_id: str, params: FormulaParams, limit: int) -> list[AgentScore]:
     """The agent's score right after each of its last ``limit`` pieces of evidence."""
     ledger = TrustLedger(params)
-    for r in await conn.fetch("SELECT * FROM acceptances WHERE agent_id = $1", agent_id):
+    async for r in oracle.acceptances_of(conn, agent_id=agent_id):
         ledger.accept(AcceptanceFacts(r["acceptance_id"], r["agent_id"], r["buyer_id"], r["self_dealt"]))
-    rows = await conn.fetch(
-        """SELECT e.* FROM evidence e JOIN acceptances a USING (acceptance_id)
-           WHERE a.agent_id = $1 ORDER BY e.occurred_at, e.event_id""",
-        agent_id,
-    )
+    rows = [r async for r in oracle.all_evidence(conn, agent_id=agent_id)]
     points: list[AgentScore] = []
     for i, row in enumerate(rows):
         ledger.add_evidence(_evidence(row))
@@ -120,16 +114,7 @@ async def history(conn: asyncpg.Connection, agent_id: str, params: FormulaParams
 
 
 async def evidence_rows(conn: asyncpg.Connection, agent_id: str, limit: int, before: datetime | None) -> list[dict]:
-    rows = await conn.fetch(
-        """SELECT e.event_id, e.kind, e.acceptance_id, e.occurred_at, e.refs, a.buyer_id, a.self_dealt
-           FROM evidence e JOIN acceptances a USING (acceptance_id)
-           WHERE a.agent_id = $1 AND ($2::timestamptz IS NULL OR e.occurred_at < $2)
-             AND (e.agent_id IS NULL OR e.agent_id = a.agent_id)
-           ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT $3""",
-        agent_id,
-        before,
-        limit,
-    )
+    rows = [r async for r in oracle.evidence_page(conn, agent_id=agent_id, before=before, page_size=limit)]
     return [
         {
             "event_id": str(r["event_id"]),
