@@ -50,6 +50,14 @@ start() {
       extra=(env "PACTLINE_SETTLEMENT_SIGNER_KEY=0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"
                  "PACTLINE_CHAIN_ID=${PACTLINE_CHAIN_ID:-31337}")
     fi
+    if [[ $name == settlement ]]; then
+      # anvil mines one block per transaction and never reorganises on its own: a block is final
+      # at once (a real network wants more, docs/settlement.md). Batches are cut after 5 s so the
+      # demo settles while you watch (the production default waits up to 300 s for fuller ones).
+      extra+=("PACTLINE_SETTLEMENT_CONFIRMATIONS=${PACTLINE_SETTLEMENT_CONFIRMATIONS:-1}"
+              "PACTLINE_SETTLEMENT_BATCH_MAX_AGE_S=${PACTLINE_SETTLEMENT_BATCH_MAX_AGE_S:-5}")
+      [[ ${extra[0]} == env ]] || extra=(env "${extra[@]}")
+    fi
     if [[ $name == registry ]]; then
       extra=(env "PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY=${PACTLINE_REGISTRY_BOOTSTRAP_ADMIN_KEY:-$(cat "$admin_key_file")}"
                  "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")

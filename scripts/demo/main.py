@@ -117,7 +117,13 @@ async def run(platform: Platform, scale: float, console: Console, report_dir: Pa
     show.leaderboard(console, outcome.readout, roster)
     settlement.show(console, outcome.settlement, roster)
     show.jury(console, outcome.readout)
-    show.audit(console, outcome.readout)
+    show.audit(
+        console,
+        outcome.readout,
+        {a.acceptance_id for a in roster.acceptances}
+        | {a.agent_id for a in roster.agents.values()}
+        | {t.task_id for t in outcome.tasks},
+    )
     outcome.report = html_report.write(
         report_dir / f"report-{run_id}.html",
         roster,

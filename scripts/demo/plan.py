@@ -34,6 +34,10 @@ class Lane:
         return f"{self.buyer.name} -> {self.agent.label} ({self.mode}, {self.route})"
 
     @property
+    def parties(self) -> str:
+        return f"{self.buyer.name.split()[0]} -> {self.agent.label}"
+
+    @property
     def escrow_total(self) -> int:
         return self.tasks * PRICE_PER_TASK
 

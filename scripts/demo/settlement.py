@@ -133,21 +133,16 @@ def show(console: Console, readout: SettlementReadout | None, roster: Roster) ->
     console.print(table)
 
     versus = Table(
-        title="Each acceptance: the ledger against the escrow contracts (getPool / getJob)", title_justify="left"
+        title="Each acceptance: the ledger / the escrow contracts (getPool, getJob), USDC", title_justify="left"
     )
-    for column in (
-        "acceptance",
-        "mode",
-        "released ledger/chain",
-        "refunded ledger/chain",
-        "held+remaining ledger/chain",
-    ):
-        versus.add_column(column, justify="left" if column in ("acceptance", "mode") else "right")
+    for column in ("acceptance", "mode", "route", "released", "refunded", "held + remaining"):
+        versus.add_column(column, justify="left" if column in ("acceptance", "mode", "route") else "right")
     for acceptance in roster.acceptances:
+        lane = acceptance.lane
         ledger = readout.acceptances.get(acceptance.acceptance_id)
         chain = readout.chain.get(acceptance.acceptance_id)
         if ledger is None or chain is None:
-            versus.add_row(acceptance.lane.key, acceptance.lane.mode, "-", "-", "-")
+            versus.add_row(lane.parties, lane.mode, lane.route, "-", "-", "-")
             continue
         pairs = (
             (ledger["released"], chain["released"]),
@@ -155,20 +150,25 @@ def show(console: Console, readout: SettlementReadout | None, roster: Roster) ->
             (ledger["held"] + ledger["remaining"], chain["held + remaining"]),
         )
         versus.add_row(
-            acceptance.lane.key,
-            acceptance.lane.mode,
+            lane.parties,
+            lane.mode,
+            lane.route,
             *(f"{usdc(a)} / {usdc(b)}" + ("" if a == b else " [red]differs[/]") for a, b in pairs),
         )
     console.print(versus)
 
-    batches = [tx for tx in readout.transactions if tx["kind"] != "complete" and tx["kind"] != "reject"]
+    batches = [tx for tx in readout.transactions if tx["kind"] not in ("complete", "reject")]
     jobs = [tx for tx in readout.transactions if tx not in batches]
     console.print(
-        f"Transactions the settlement service signed for this run (GET /v1/settlements/transactions): "
-        f"{len(batches)} batch settlements, {len(jobs)} job completions and rejections."
+        f"The settlement service signed, for this run: {len(batches)} batch settlements (one Merkle root of "
+        f"verdicts each) and {len(jobs)} job completions or rejections (GET /v1/settlements/transactions):"
     )
-    for tx in (batches + jobs)[:8]:
-        console.print(f"  {tx['kind']:<12} {tx['target']:<40} {tx['status']:<10} {tx['tx_hash']}")
+    for tx in batches + jobs[:4]:
+        target = tx["target"]
+        if target.startswith("batch:"):
+            _, pool, seq = target.split(":")
+            target = f"pool {pool[:8]}..{pool[-4:]} batch {seq}"
+        console.print(f"  {tx['kind']:<12} {target:<32} {tx['status']:<10} {tx['tx_hash']}")
     wallets = Table(title="Providers' wallets on chain (USDC balanceOf) after withdrawing", title_justify="left")
     for column in ("provider", "before the run", "after", "ledger: released to its agent"):
         wallets.add_column(column, justify="left" if column == "provider" else "right")

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from demo.main import run
-from demo.plan import lanes
+from demo.plan import PRICE_PER_TASK, lanes
 from demo_stack import running_platform, simulated_judges
 from pactline_events import decode
 from pactline_events.topics import ACCEPTANCES, VERDICTS
@@ -93,6 +93,37 @@ async def test_the_demo_flow_agrees_with_the_log_the_oracle_and_the_audit(
     assert not audit["mismatches"]
     run_ids = [a.acceptance_id for a in roster.acceptances] + [t.task_id for t in tasks]
     assert not [line for line in audit["broken"] if any(i in line for i in run_ids)]
+
+    # Escrow followed the verdicts: PASS released, FAIL refunded, INCONCLUSIVE held (its dispute
+    # window is open), in the ledger and on chain alike, and reconcile finds no difference.
+    money = outcome.settlement
+    assert outcome.settled
+    assert money is not None
+    assert money.available
+    for acceptance in roster.acceptances:
+        judged = Counter(str(verdicts[t.task_id].outcome) for t in tasks if t.acceptance is acceptance)
+        ledger, chain = money.acceptances[acceptance.acceptance_id], money.chain[acceptance.acceptance_id]
+        figures = {k: ledger[k] for k in ("escrowed", "released", "refunded", "held")}
+        assert figures == {
+            "escrowed": acceptance.lane.escrow_total,
+            "released": judged["PASS"] * PRICE_PER_TASK,
+            "refunded": judged["FAIL"] * PRICE_PER_TASK,
+            "held": judged["INCONCLUSIVE"] * PRICE_PER_TASK,
+        }, acceptance.lane.key
+        assert chain == {
+            "escrowed": ledger["escrowed"],
+            "released": ledger["released"],
+            "refunded": ledger["refunded"],
+            "held + remaining": ledger["held"] + ledger["remaining"],
+        }, acceptance.lane.key
+    assert money.reconcile is not None
+    assert money.reconcile.exit_code == 0, money.reconcile
+    # The providers withdrew what the pools credited them: their wallets grew by what was released.
+    for agent in roster.agents.values():
+        wallet = money.wallets[agent.spec.operator.name]
+        assert wallet["after"] - wallet["before"] == money.agents[agent.agent_id]["released"]
+    assert {tx["status"] for tx in money.transactions} == {"confirmed"}
+    assert {tx["kind"] for tx in money.transactions} >= {"settle_batch", "complete", "reject"}
 
     # The HTML report was written with this run's agents in it.
     page = outcome.report.read_text()

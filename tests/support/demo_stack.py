@@ -32,8 +32,8 @@ from pactline_scoring.app import SPEC as SCORING
 from pactline_scoring.settings import ScoringSettings
 from pactline_service import ServiceSpec, build_app
 from pactline_settlement.app import SPEC as SETTLEMENT
-from pactline_settlement.settings import SettlementSettings
 from registry_testkit import BOOTSTRAP_KEY, registry_settings
+from settlement_chain import funded_account, service_settings
 from topic_reader import start_group_at_end
 
 # anvil's account 0 (public test key): deploys the test's own escrow contracts.
@@ -41,15 +41,18 @@ DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff
 TOPICS = {spec.name: spec for spec in EVENT_TOPICS}
 
 
-async def deploy_contracts(rpc: str, directory: Path) -> Path:
+async def deploy_contracts(rpc: str, directory: Path) -> tuple[Path, str]:
+    """Fresh contracts, and a fresh funded evaluator key for this test's settlement service (its
+    signer lease is per chain and address, database-wide)."""
     w3 = connect(rpc)
     try:
         deployment = await deploy(w3, account_from_key(DEPLOYER_KEY))
+        evaluator = await funded_account(w3)
     finally:
         await w3.provider.disconnect()
     path = directory / "deployment.json"
     deployment.save(path)
-    return path
+    return path, "0x" + bytes(evaluator.key).hex()
 
 
 async def _from_the_end(kafka: str, spec: ServiceSpec) -> None:
@@ -62,15 +65,20 @@ async def _from_the_end(kafka: str, spec: ServiceSpec) -> None:
 async def running_platform(
     database_url: str, kafka: str, rpc: str, schema: str, directory: Path
 ) -> AsyncIterator[Platform]:
-    deployment_file = await deploy_contracts(rpc, directory)
+    deployment_file, evaluator_key = await deploy_contracts(rpc, directory)
     common = {"database_url": database_url, "kafka_bootstrap": kafka, "eth_rpc_url": rpc, "log_format": "text"}
     services = (
         (REGISTRY, registry_settings(database_url, kafka)),
         (GATEWAY, gateway_settings(database_url, kafka)),
         (EVALUATOR, EvaluatorSettings(**common)),
         (JURY, JurySettings(**common)),
-        (SCORING, ScoringSettings(**common)),
-        (SETTLEMENT, SettlementSettings(**common)),
+        # A fresh schema knows nothing of what the shared log's scoring already announced: announcing
+        # again would fork every agent's trust-<agent> stream. The oracle's figures do not need it.
+        (SCORING, ScoringSettings(**common, scoring_announce=False)),
+        (
+            SETTLEMENT,
+            service_settings(database_url, kafka, rpc, deployment_file, evaluator_key, settlement_batch_max_age_s=1),
+        ),
     )
     schemas = []
     async with contextlib.AsyncExitStack() as stack:
