@@ -65,7 +65,10 @@ start() {
       # The gateway checks keys against the HMACs the registry announces: the same pepper.
       extra=(env "PACTLINE_REGISTRY_KEY_PEPPER=${PACTLINE_REGISTRY_KEY_PEPPER:-$(cat "$pepper_file")}")
     elif [[ $name == simulated-agents ]]; then
-      extra=(env "PACTLINE_SIMULATED_AGENTS_PORT=$port")
+      # The sloppy agent answers in 2.5 s, clearly over the demo pacts' 2 s latency clause even
+      # when the machine is busy (scripts/demo/pacts).
+      extra=(env "PACTLINE_SIMULATED_AGENTS_PORT=$port"
+                 "PACTLINE_SIMULATED_SLOPPY_DELAY_MS=${PACTLINE_SIMULATED_SLOPPY_DELAY_MS:-2500}")
     fi
     PACTLINE_HTTP_PORT=$port nohup "${extra[@]}" "$python" -m "$(module "$name")" >> "$DIR/$name.log" 2>&1 &
     echo $! > "$DIR/$name.pid"

@@ -76,7 +76,7 @@ AGENTS = (
         "mistral",
         PACTS / "support-json.yaml",
         QUICKFIX,
-        "slow (1.2 s against a 1 s limit), broken JSON, a leaked e-mail address now and then",
+        "slow (2.5 s against a 2 s limit), broken JSON, a leaked e-mail address now and then",
     ),
     AgentSpec(
         "deceptive",

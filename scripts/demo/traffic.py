@@ -26,7 +26,7 @@ from .prompts import PROMPTS
 # (docs/gateway.md, "Trade-offs"): worth waiting for, briefly.
 NOT_KNOWN_YET = frozenset({"invalid_api_key", "acceptance_not_found", "agent_endpoint_missing"})
 KNOWN_WITHIN_S = 90.0
-CLAIMED_EXTRA_LATENCY_MS = 1_500  # what a buyer's slow side of the network adds to its own measurement
+CLAIMED_EXTRA_LATENCY_MS = 2_500  # what a buyer's slow side of the network adds to its own measurement
 
 
 @dataclass(frozen=True)

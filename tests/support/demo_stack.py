@@ -88,7 +88,9 @@ async def running_platform(
             schemas.append(f"{schema}_{spec.schema}")
             app = build_app(dataclasses.replace(spec, schema=schemas[-1]), settings)
             urls[spec.name] = await stack.enter_async_context(serving(app))
-        agents = await stack.enter_async_context(serving(simulated_agents.create_app(), lifespan="off"))
+        agents = await stack.enter_async_context(
+            serving(simulated_agents.create_app(sloppy_delay_ms=2500), lifespan="off")
+        )
         try:
             yield Platform(
                 registry=urls[REGISTRY.name],
