@@ -14,6 +14,9 @@ SERVICES=(registry:8101 evaluator:8102 jury:8103 scoring:8104 settlement:8105 ga
 DIR="$PACTLINE_LOCAL/services"
 
 ready() { curl -sf "http://127.0.0.1:$1/ready" >/dev/null; }
+# The workspace's interpreter, run directly (not under `uv run`, which would sit between this
+# script and the service as a parent process): the PID file then names the service itself.
+python_bin() { uv run --frozen --no-sync python -c 'import sys; print(sys.executable)'; }
 # The Python module each entry runs; the simulated agents live in the gateway's package.
 module() { if [[ $1 == simulated-agents ]]; then echo pactline_gateway.simulated_agents; else echo "pactline_$1"; fi; }
 
@@ -41,6 +44,7 @@ start() {
   # register, and the gateway may call, loopback over plain http. Never so in a deployment.
   export PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE="${PACTLINE_AGENT_ENDPOINTS_ALLOW_PRIVATE:-127.0.0.1/32}"
   export PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP="${PACTLINE_AGENT_ENDPOINTS_ALLOW_HTTP:-true}"
+  local python; python=$(python_bin)
   start_judges
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
@@ -54,6 +58,9 @@ start() {
       if [[ $name == simulated-agents ]]; then
         # Not a Pactline service: no event keys, no broker principal.
         export PACTLINE_SIMULATED_AGENTS_PORT=$port
+        # The sloppy agent answers in 2.5 s, clearly over the demo pacts' 2 s latency clause even
+        # when the machine is busy (scripts/demo/pacts).
+        export PACTLINE_SIMULATED_SLOPPY_DELAY_MS=${PACTLINE_SIMULATED_SLOPPY_DELAY_MS:-2500}
       else
         export PACTLINE_EVENT_SIGNING_KEY_FILE="$keys/$service.pem" PACTLINE_EVENT_TRUSTED_KEYS_FILE="$keys/trusted-keys.json"
         if (( own_broker )); then
@@ -76,7 +83,14 @@ start() {
         export PACTLINE_SETTLEMENT_SIGNER_KEY=0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6
         export PACTLINE_CHAIN_ID=${PACTLINE_CHAIN_ID:-31337}
       fi
-      exec nohup uv run --frozen --no-sync python -m "$(module "$name")" >> "$DIR/$name.log" 2>&1
+      if [[ $name == settlement ]]; then
+        # anvil mines one block per transaction and never reorganises on its own: a block is final
+        # at once (a real network wants more, docs/settlement.md). Batches are cut after 5 s so the
+        # demo settles while you watch (the production default waits up to 300 s for fuller ones).
+        export PACTLINE_SETTLEMENT_CONFIRMATIONS=${PACTLINE_SETTLEMENT_CONFIRMATIONS:-1}
+        export PACTLINE_SETTLEMENT_BATCH_MAX_AGE_S=${PACTLINE_SETTLEMENT_BATCH_MAX_AGE_S:-5}
+      fi
+      exec nohup "$python" -m "$(module "$name")" >> "$DIR/$name.log" 2>&1
     ) &
     echo $! > "$DIR/$name.pid"
     say "started $name on 127.0.0.1:$port (pid $!)"
@@ -104,9 +118,10 @@ start_judges() {
   export PACTLINE_JURY_JUDGE_SERVER_URL="${PACTLINE_JURY_JUDGE_SERVER_URL:-http://127.0.0.1:$port/v1}"
   if pid_alive "$DIR/judge-server.pid"; then say "judge-server already running (pid $(cat "$DIR/judge-server.pid"))"; return; fi
   if port_open 127.0.0.1 "$port"; then die "port $port for the simulated judge server is taken by another process"; fi
-  local key=()
-  [[ -n ${PACTLINE_JUDGE_ANSWER_KEY:-} ]] && key=(--answer-key "$PACTLINE_JUDGE_ANSWER_KEY")
-  nohup uv run --frozen --no-sync python -m pactline_jury.judge_server --port "$port" "${key[@]}" >> "$DIR/judge-server.log" 2>&1 &
+  # The honest simulated judges grade from this answer key: by default the demo's
+  # (scripts/demo/prompts.py), which passes the reliable agent's answers and fails the rest.
+  local key=${PACTLINE_JUDGE_ANSWER_KEY:-$ROOT/scripts/demo/judge_answer_key.json}
+  nohup "$python" -m pactline_jury.judge_server --port "$port" --answer-key "$key" >> "$DIR/judge-server.log" 2>&1 &
   echo $! > "$DIR/judge-server.pid"
   say "started the SIMULATED judge server on 127.0.0.1:$port (pid $!): the jury's local judges are not language models"
   check_judges() { pid_alive "$DIR/judge-server.pid" || die "judge-server exited, see $DIR/judge-server.log"; curl -sf "http://127.0.0.1:$port/stats" >/dev/null; }

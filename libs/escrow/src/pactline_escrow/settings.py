@@ -25,7 +25,12 @@ class MissingKey(RuntimeError):
 
 
 def rpc_url() -> str:
-    return os.environ.get("PACTLINE_ETH_RPC_URL", DEFAULT_RPC_URL)
+    """PACTLINE_ETH_RPC_URL, else the local anvil `make up` starts (its port follows
+    PACTLINE_ANVIL_PORT, as everywhere else in the project)."""
+    if url := os.environ.get("PACTLINE_ETH_RPC_URL"):
+        return url
+    port = os.environ.get("PACTLINE_ANVIL_PORT")
+    return f"http://127.0.0.1:{port}" if port else DEFAULT_RPC_URL
 
 
 def deployment_file() -> Path:
