@@ -4,7 +4,7 @@
 set -eu
 acls() { /opt/kafka/bin/kafka-acls.sh --bootstrap-server kafka:9092 --command-config "$ADMIN_CONFIG" "$@"; }
 acls --add --allow-principal User:evaluator --operation Write --topic pactline.jury-requests.v1 --topic pactline.verdicts.v1 --topic pactline.dead-letters.v1
-acls --add --allow-principal User:evaluator --operation Read --topic pactline.acceptances.v1 --topic pactline.jury-deliberations.v1 --group evaluator
+acls --add --allow-principal User:evaluator --operation Read --topic pactline.acceptances.v1 --topic pactline.jury-deliberations.v1 --topic pactline.identities.v1 --group evaluator
 acls --add --allow-principal User:gateway --operation Write --topic pactline.acceptances.v1 --topic pactline.dead-letters.v1
 acls --add --allow-principal User:gateway --operation Read --topic pactline.agents.v1 --topic pactline.acceptances.v1 --topic pactline.identities.v1 --group gateway
 acls --add --allow-principal User:jury --operation Write --topic pactline.jury-deliberations.v1 --topic pactline.dead-letters.v1

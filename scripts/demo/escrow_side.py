@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -20,11 +21,15 @@ from pactline_escrow.models import TxResult
 
 from .cast import BUYERS, OPERATORS, Party
 from .onboarding import Acceptance
+from .plan import ACCEPTANCE_DAYS
 from .platform import Platform
 
 # anvil's account 9: the evaluator `make services` gives the local settlement service.
 LOCAL_EVALUATOR = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"
 JOB_LIFETIME_S = 86_400
+# The contract wants a pool's expiry at least 5 minutes ahead of the chain's clock; the demo runs
+# for a few minutes after opening its pools.
+POOL_EXPIRY_SLACK_S = 3_600
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,15 @@ class Wallets:
 
     async def open_pool(self, acceptance: Acceptance, evaluator: str, price: int) -> tuple[str, TxResult]:
         buyer = self.buyers[acceptance.lane.buyer.name]
+        chain_now, expiry = await self.reader.now(), int(acceptance.expires_at.timestamp())
+        if expiry <= chain_now + POOL_EXPIRY_SLACK_S:
+            ahead_days = (chain_now - int(datetime.now(UTC).timestamp())) / 86_400
+            raise RuntimeError(
+                f"the local chain's clock is {ahead_days:.1f} days ahead of this machine's (the test suite moves "
+                f"anvil's clock forward past dispute windows), beyond the {ACCEPTANCE_DAYS} days an acceptance "
+                "lasts: the pool would expire before it opens. Start a fresh chain: "
+                "`make down && rm -rf .local/anvil && make demo`"
+            )
         async with self.lock(acceptance.lane.buyer):
             opened = await buyer.open_pool(
                 acceptance.agent.spec.operator.address,

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from .cast import AGENTS, GLOBEX, INITECH, AgentSpec, Party
 
 PRICE_PER_TASK = 50_000  # 0.05 USDC in minor units
-ACCEPTANCE_DAYS = 7
+# An aggregate pool expires with its acceptance (wall clock, set by the registry), and the contract
+# wants that expiry ahead of the chain's clock: the pacts' longest (30 days) leaves room for a local
+# anvil whose clock tests have moved forward (the settlement tests warp it past dispute windows).
+ACCEPTANCE_DAYS = 30
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from demo.main import run
 from demo.plan import PRICE_PER_TASK, lanes
-from demo_stack import running_platform, simulated_judges
+from demo_stack import private_anvil, running_platform, simulated_judges
 from pactline_events import decode
 from pactline_events.topics import ACCEPTANCES, VERDICTS
 from pactline_jury.screen import screen
@@ -36,13 +36,13 @@ async def _events(kafka: str, topic, streams: set[bytes]) -> list:
 
 
 async def test_the_demo_flow_agrees_with_the_log_the_oracle_and_the_audit(
-    database_url, kafka_topics, eth_rpc_url, db_schema, tmp_path, monkeypatch
+    database_url, kafka_topics, db_schema, tmp_path, monkeypatch
 ):
     plan = lanes(SCALE)
     printed = io.StringIO()
-    async with simulated_judges() as judges:
+    async with simulated_judges() as judges, private_anvil() as rpc:
         monkeypatch.setenv("PACTLINE_JURY_JUDGE_SERVER_URL", judges)
-        async with running_platform(database_url, kafka_topics, eth_rpc_url, db_schema, tmp_path) as platform:
+        async with running_platform(database_url, kafka_topics, rpc, db_schema, tmp_path) as platform:
             try:
                 outcome = await run(platform, SCALE, Console(file=printed, width=160), tmp_path)
             finally:

@@ -6,17 +6,19 @@ the demo's `Platform`, so the demo's own scenario code runs against it unchanged
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 
 from demo.platform import Platform
 from demo.prompts import ANSWER_KEY_FILE
-from gateway_testkit import gateway_settings
-from live_server import serving
+from gateway_testkit import PEPPER, gateway_settings
+from live_server import free_port, serving
 from pactline_escrow.chain import account_from_key, connect
 from pactline_escrow.deploy import deploy
 from pactline_evaluator.app import SPEC as EVALUATOR
@@ -35,10 +37,55 @@ from pactline_settlement.app import SPEC as SETTLEMENT
 from registry_testkit import BOOTSTRAP_KEY, registry_settings
 from settlement_chain import funded_account, service_settings
 from topic_reader import start_group_at_end
+from waiting import wait_for
 
 # anvil's account 0 (public test key): deploys the test's own escrow contracts.
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 TOPICS = {spec.name: spec for spec in EVENT_TOPICS}
+ANVIL = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil"
+
+
+@contextlib.asynccontextmanager
+async def private_anvil() -> AsyncIterator[str]:
+    """A fresh anvil of the project's own (node_modules) on a free port; yields its RPC URL.
+
+    The demo holds INCONCLUSIVE verdicts until the pact's dispute window closes on the chain's
+    clock, and opens pools that expire with their acceptances (wall clock): the session's shared
+    anvil runs days ahead of the wall clock once the settlement and escrow tests have moved its time
+    forward, so the demo's flow gets a chain whose clock is the wall clock."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(ANVIL),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        "31337",
+        "--accounts",
+        "10",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    async def answers() -> bool:
+        if process.returncode is not None:
+            raise RuntimeError(f"anvil exited with {process.returncode}")
+        try:
+            async with httpx.AsyncClient(timeout=2) as client:
+                body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+                return (await client.post(url, json=body)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        await wait_for(answers, timeout=60, interval=0.2, what=f"anvil on {url}")
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
 
 
 async def deploy_contracts(rpc: str, directory: Path) -> tuple[Path, str]:
@@ -51,7 +98,8 @@ async def deploy_contracts(rpc: str, directory: Path) -> tuple[Path, str]:
     finally:
         await w3.provider.disconnect()
     path = directory / "deployment.json"
-    deployment.save(path)
+    # The registry checks that jobs and pools name this evaluator, as `make contracts` records it.
+    deployment.model_copy(update={"evaluator": evaluator.address}).save(path)
     return path, "0x" + bytes(evaluator.key).hex()
 
 
@@ -68,9 +116,10 @@ async def running_platform(
     deployment_file, evaluator_key = await deploy_contracts(rpc, directory)
     common = {"database_url": database_url, "kafka_bootstrap": kafka, "eth_rpc_url": rpc, "log_format": "text"}
     services = (
-        (REGISTRY, registry_settings(database_url, kafka)),
+        (REGISTRY, registry_settings(database_url, kafka, rpc_url=rpc, deployment_file=deployment_file)),
         (GATEWAY, gateway_settings(database_url, kafka)),
-        (EVALUATOR, EvaluatorSettings(**common)),
+        # The evaluator's read API checks registry keys: the registry's pepper.
+        (EVALUATOR, EvaluatorSettings(**common, registry_key_pepper=PEPPER)),
         (JURY, JurySettings(**common)),
         # A fresh schema knows nothing of what the shared log's scoring already announced: announcing
         # again would fork every agent's trust-<agent> stream. The oracle's figures do not need it.

@@ -116,12 +116,26 @@ def task_body(key: str = "task-1", job: str | None = None, **extra: Any) -> dict
     return body
 
 
-def registry_settings(database_url: str, kafka: str, chain: RegistryChain, **changes: Any) -> RegistrySettings:
+def registry_settings(
+    database_url: str,
+    kafka: str,
+    chain: RegistryChain | None = None,
+    *,
+    rpc_url: str | None = None,
+    deployment_file: Path | None = None,
+    **changes: Any,
+) -> RegistrySettings:
+    """The registry checking escrow on ``chain`` (the session's deployment), or on the contracts
+    at ``rpc_url`` / ``deployment_file`` (a test that deploys its own)."""
+    if chain is not None:
+        rpc_url, deployment_file = chain.rpc_url, chain.deployment_file
+    if rpc_url is None or deployment_file is None:
+        raise TypeError("registry_settings needs the session's chain or an rpc_url and a deployment_file")
     fields: dict[str, Any] = {
         "database_url": database_url,
         "kafka_bootstrap": kafka,
-        "eth_rpc_url": chain.rpc_url,
-        "deployment_file": chain.deployment_file,
+        "eth_rpc_url": rpc_url,
+        "deployment_file": deployment_file,
         "registry_bootstrap_admin_key": BOOTSTRAP_KEY,
         "registry_key_pepper": "test-pepper",
         # Tests write fast (500 generated requests a second); the limit has a test of its own.

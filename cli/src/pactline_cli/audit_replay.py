@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,16 @@ from typing import Any
 import httpx
 from aiokafka import TopicPartition
 
-from pactline_events import EVENT_TOPICS, ChainBroken, ChainVerifier, EventError, EventVerifier, TopicSpec, decode
+from pactline_events import (
+    EVENT_TOPICS,
+    ChainBroken,
+    ChainVerifier,
+    EventError,
+    EventVerifier,
+    TopicSpec,
+    decode,
+    parse_json,
+)
 from pactline_messaging import event_keys, kafka_consumer
 from pactline_scoring.formula import FORMULA_VERSION, FormulaParams
 from pactline_scoring.ledger import TrustLedger, snapshot_digest
@@ -107,7 +115,7 @@ def verify_and_fold(
     parsed = []
     for rec in records:
         try:
-            data = json.loads(rec.value)
+            data = parse_json(rec.value)
             parsed.append((str(data["stream_id"]), int(data["stream_seq"]), rec))
         except (ValueError, KeyError, TypeError):
             report.broken.append(f"{rec.topic}[{rec.partition}]@{rec.offset}: not an event (unparseable JSON)")
@@ -123,7 +131,7 @@ def verify_and_fold(
                 continue  # an exact redelivery: the same event again, counted once
             envelope = decode(rec.value)
         except ChainBroken as exc:
-            event_id = json.loads(rec.value).get("event_id")
+            event_id = parse_json(rec.value).get("event_id")
             report.broken.append(f"{where} event {event_id}: {exc}")
             continue
         except EventError as exc:

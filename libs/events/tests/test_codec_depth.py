@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from pactline_events import MalformedEvent, decode
-from pactline_events.codec import MAX_JSON_DEPTH
+from pactline_events.bounded_json import MAX_JSON_DEPTH
 
 CHILD = """
 import sys
@@ -42,3 +42,4 @@ def test_brackets_inside_strings_do_not_count_and_the_limit_is_exact():
         decode(at_limit)
     with pytest.raises(MalformedEvent, match="nested too deeply"):
         decode(b"[" + at_limit + b"]")
+

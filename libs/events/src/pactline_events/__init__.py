@@ -1,5 +1,6 @@
 """Pactline's event contract: envelope, catalog, canonical JSON, hash chain, upcasters, topics."""
 
+from .bounded_json import MAX_JSON_DEPTH, JsonTooDeep, parse_json
 from .canonical import FloatNotAllowed, canonical_json, sha256_hex
 from .catalog import EVENT_PRODUCERS, EVENT_TYPES, PRODUCERS, producers_of, topics_written_by
 from .chain import ChainVerifier, StreamHead, verify_chain
@@ -48,6 +49,7 @@ __all__ = [
     "EVENT_TOPICS",
     "EVENT_TYPES",
     "GENESIS_HASH",
+    "MAX_JSON_DEPTH",
     "PRODUCERS",
     "AcceptanceRevoked",
     "AcceptedEscrow",
@@ -76,6 +78,7 @@ __all__ = [
     "FloatNotAllowed",
     "ForgedEvent",
     "InvalidEventPayload",
+    "JsonTooDeep",
     "Judgment",
     "JuryDeliberated",
     "JuryRequested",
@@ -111,6 +114,7 @@ __all__ = [
     "encode",
     "event_hash",
     "new_event_id",
+    "parse_json",
     "producers_of",
     "sha256_hex",
     "topic_for",

@@ -15,11 +15,11 @@ topic (``pactline_events.signing``) before it joins its stream, and raises ``For
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .bounded_json import parse_json
 from .canonical import canonical_json
 from .envelope import GENESIS_HASH
 from .errors import ChainBroken, MalformedEvent
@@ -58,7 +58,7 @@ class ChainVerifier:
         ``topic`` is where the event was read (checked by the verifier, when there is one).
         """
         try:
-            data = json.loads(raw)
+            data = parse_json(raw)
         except ValueError as exc:
             raise MalformedEvent(f"not JSON: {exc}") from None
         if not isinstance(data, dict):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
+from .bounded_json import JsonTooDeep, parse_json
 from .canonical import canonical_json
 from .catalog import EVENT_TYPES
 from .envelope import Envelope
@@ -16,36 +16,6 @@ from .upcasters import upcast
 
 MAX_EVENT_BYTES = 900_000
 """Below the broker's default 1 MiB message limit, leaving room for headers."""
-
-MAX_JSON_DEPTH = 256
-"""Deepest nesting of arrays and objects an event may have. Checked before parsing: the C
-parser recurses once per level and relies on Python's recursion limit to stop, and a library
-that raises that limit (py_ecc, under web3, sets it to 100,000) would let a deeply nested
-message overflow the C stack and kill the process instead of becoming a dead letter."""
-
-
-def _nested_deeper_than(raw: bytes, limit: int) -> bool:
-    """True when arrays/objects nest beyond ``limit`` (brackets inside strings do not count)."""
-    depth = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # closing quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return False
-
 
 def encode(envelope: Envelope) -> bytes:
     """Canonical JSON bytes of the event: what goes on the wire and what is hashed."""
@@ -77,18 +47,12 @@ def decode(raw: bytes | str | None) -> Envelope:
         raise MalformedEvent(f"value is {type(raw).__name__}, not bytes")
     if len(raw) > MAX_EVENT_BYTES:
         raise MalformedEvent(f"event is {len(raw)} bytes, above the {MAX_EVENT_BYTES} limit")
-    data_bytes = raw.encode() if isinstance(raw, str) else raw
-    # Counting brackets is C-fast; only a bracket-heavy value pays for the precise scan.
-    if data_bytes.count(b"[") + data_bytes.count(b"{") > MAX_JSON_DEPTH and _nested_deeper_than(
-        data_bytes, MAX_JSON_DEPTH
-    ):
-        raise MalformedEvent(f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)")
     try:
-        data = json.loads(raw, parse_float=_reject_float, parse_constant=_reject_float)
+        data = parse_json(raw, parse_float=_reject_float, parse_constant=_reject_float)
     except MalformedEvent:
         raise
-    except RecursionError:
-        raise MalformedEvent("JSON nested too deeply") from None
+    except JsonTooDeep as exc:
+        raise MalformedEvent(str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedEvent(f"not JSON: {exc}") from None
     try:

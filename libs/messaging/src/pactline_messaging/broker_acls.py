@@ -24,7 +24,7 @@ AUDITOR = "auditor"
 
 SERVICE_READS: dict[str, tuple[TopicSpec, ...]] = {
     "pact-registry": (),
-    "evaluator": (ACCEPTANCES, JURY_DELIBERATIONS),
+    "evaluator": (ACCEPTANCES, JURY_DELIBERATIONS, IDENTITIES),
     "jury": (JURY_REQUESTS,),
     "scoring": (ACCEPTANCES, VERDICTS, ESCROW),
     "settlement": (ACCEPTANCES, VERDICTS, ESCROW),

@@ -10,6 +10,7 @@ are redelivered) and nothing committed is lost.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -176,6 +177,20 @@ def event_keys_of(name: str, settings: ServiceSettings) -> EventVerifier:
     return verifier if verifier is not None else event_keys.verifier()
 
 
+async def _bounded(
+    what: str, stop: Callable[[], Awaitable[Any]], grace_s: float, force: Callable[[], Any] | None = None
+) -> None:
+    """``stop()``, given at most ``grace_s``: a resource that does not close in time (a connection
+    still held, a broker call that never returns) is abandoned, or ``force``d, with a warning,
+    and shutdown goes on, so a service always stops (and a test's teardown never hangs)."""
+    try:
+        await asyncio.wait_for(stop(), timeout=grace_s)
+    except TimeoutError:
+        log.warning("%s did not stop within %.1fs; %s", what, grace_s, "forced" if force else "abandoned")
+        if force is not None:
+            force()
+
+
 @contextlib.asynccontextmanager
 async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Service]:
     """Open every resource of ``spec`` in order and close them in reverse (also for tests)."""
@@ -185,14 +200,15 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
     pool = await startup_policy(f"{spec.name}: database")(
         open_pool, dsn, spec.schema, spec.migrations, max_size=settings.db_pool_size
     )
+    grace = settings.shutdown_grace_s + 5.0  # past the broker's own graceful timeout
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(_bounded, f"{spec.name}: database pool", pool.close, grace, pool.terminate)
         producer = idempotent_producer(settings.kafka_bootstrap, f"pactline-{spec.name}", credentials=credentials)
         await startup_policy(f"{spec.name}: kafka producer")(producer.start)
-        stack.push_async_callback(producer.stop)
+        stack.push_async_callback(_bounded, f"{spec.name}: kafka producer", producer.stop, grace)
         relay = OutboxRelay(pool, producer)
         await relay.start()
-        stack.push_async_callback(relay.stop)
+        stack.push_async_callback(_bounded, f"{spec.name}: outbox relay", relay.stop, grace)
         broker = kafka_broker(
             settings.kafka_bootstrap,
             credentials=credentials,
@@ -239,8 +255,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 credentials=credentials,
             )
         await startup_policy(f"{spec.name}: kafka broker")(broker.start)
-        stack.push_async_callback(broker.stop)
+        stack.push_async_callback(_bounded, f"{spec.name}: kafka broker", broker.stop, grace)
         for item in (*service.projections.values(), *service.background):
             await item.start()
-            stack.push_async_callback(item.stop)
+            stack.push_async_callback(_bounded, f"{spec.name}: {type(item).__name__}", item.stop, grace)
         yield service

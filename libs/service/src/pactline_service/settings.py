@@ -25,7 +25,8 @@ class ServiceSettings(EventKeySettings):
     come from ``EventKeySettings``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore", frozen=True)
+    # Inputs stay out of validation errors: they can hold secrets (keys, passwords, a pepper).
+    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore", frozen=True, hide_input_in_errors=True)
 
     kafka_bootstrap: str = Field(default_factory=endpoints.local_kafka, description="Kafka bootstrap servers")
     # The service's own broker principal (SASL/SCRAM-SHA-512). Never logged.

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pactline_events import ToolCall
+from pactline_events import ToolCall, parse_json
 
 EXTENSION = "pactline"
 """The request's extension object, read and removed by the gateway before forwarding."""
@@ -54,7 +54,7 @@ class Completion:
 
 def parse_request(raw: bytes) -> ChatRequest:
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestInvalid("", f"the body is not JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -100,7 +100,7 @@ def _extension(value: Any) -> dict[str, str]:
 def parse_response(raw: bytes) -> Completion:
     """A whole (non-streamed) completion."""
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResponseMalformed(f"the agent's answer is not JSON: {exc}") from None
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list) or not body["choices"]:
@@ -133,7 +133,7 @@ def tool_arguments(text: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         return {"_unparsed": json.dumps(text)}
     try:
-        value = json.loads(text, parse_float=str, parse_constant=str)
+        value = parse_json(text, parse_float=str, parse_constant=str)
     except ValueError:
         return {"_unparsed": _valid_unicode(text)}
     return _json_safe(value) if isinstance(value, dict) else {"_unparsed": _valid_unicode(text)}
@@ -230,7 +230,7 @@ class StreamAccumulator:
             self.done = True
             return False
         try:
-            chunk = json.loads(data)
+            chunk = parse_json(data)
         except ValueError as exc:
             self.malformed = self.malformed or f"a stream event is not JSON: {exc}"
             return False

@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from pactline_events import bounded_json
 from pactline_pacts import ExactMatchClause, JsonSchemaClause, NumericToleranceClause
 from pactline_pacts.fields import decimal_text
 
@@ -60,9 +61,13 @@ def _refuse_constant(name: str) -> Any:
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_float=Decimal, parse_constant=_refuse_constant)
+        return bounded_json.parse_json(
+            text, object_pairs_hook=_object, parse_float=Decimal, parse_constant=_refuse_constant
+        )
     except NotJson:
         raise
+    except bounded_json.JsonTooDeep as error:
+        raise NotJson(f"not JSON this parser can read: {error}") from None
     except json.JSONDecodeError as error:
         raise NotJson(f"not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
     except RecursionError:
