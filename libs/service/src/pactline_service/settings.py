@@ -26,7 +26,9 @@ class ServiceSettings(EventKeySettings):
     """
 
     # Inputs stay out of validation errors: they can hold secrets (keys, passwords, a pepper).
-    model_config = SettingsConfigDict(env_prefix="PACTLINE_", extra="ignore", frozen=True, hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PACTLINE_", extra="ignore", frozen=True, hide_input_in_errors=True, populate_by_name=True
+    )
 
     kafka_bootstrap: str = Field(default_factory=endpoints.local_kafka, description="Kafka bootstrap servers")
     # The service's own broker principal (SASL/SCRAM-SHA-512). Never logged.

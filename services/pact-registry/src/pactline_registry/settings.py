@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from pactline_events.types import EvmAddress
 from pactline_evidence import AgentEndpointSettings
@@ -55,7 +55,6 @@ class RegistrySettings(ServiceSettings, AgentEndpointSettings, KeyPepperSettings
     # settlement service's signer) from this setting or else the deployment file's `evaluator`.
     deployment_file: Path = Field(
         Path(".local/chain/deployment.json"),
-        validation_alias=AliasChoices("deployment_file", "PACTLINE_DEPLOYMENT_FILE"),
         description="PACTLINE_DEPLOYMENT_FILE: the escrow contracts' addresses (written by `pactline escrow deploy`)",
     )
     settlement_evaluator_address: EvmAddress | None = Field(

@@ -31,9 +31,9 @@ class SettlementSettings(ServiceSettings):
     # uses): the evaluator account's private key, 0x + 64 hex digits.
     settlement_signer_key: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "settlement_signer_key", "PACTLINE_SETTLEMENT_SIGNER_KEY", "PACTLINE_EVALUATOR_PRIVATE_KEY"
-        ),
+        # Prefixed names only: an alias is read as given, and a bare SETTLEMENT_SIGNER_KEY of the
+        # host must not configure anything (the field's own name still works as a keyword).
+        validation_alias=AliasChoices("PACTLINE_SETTLEMENT_SIGNER_KEY", "PACTLINE_EVALUATOR_PRIVATE_KEY"),
     )
     # PACTLINE_SETTLEMENT_SIGNER_KEY_FILE: a file holding the key instead (a mounted secret).
     settlement_signer_key_file: Path | None = None
@@ -42,11 +42,10 @@ class SettlementSettings(ServiceSettings):
     settlement_signer_enabled: bool = True
     # PACTLINE_CHAIN_ID: the chain this service settles on; the RPC must report the same id
     # before anything is sent (defaults to the deployment file's).
-    chain_id: int | None = Field(default=None, ge=1, validation_alias=AliasChoices("chain_id", "PACTLINE_CHAIN_ID"))
+    chain_id: int | None = Field(default=None, ge=1)
     # PACTLINE_DEPLOYMENT_FILE: the contract addresses (written by `pactline escrow deploy`).
     deployment_file: Path = Field(
         default=Path(".local/chain/deployment.json"),
-        validation_alias=AliasChoices("deployment_file", "PACTLINE_DEPLOYMENT_FILE"),
     )
     # PACTLINE_SETTLEMENT_AGENTIC_COMMERCE / _AGGREGATE_ESCROW / PACTLINE_USDC_ADDRESS: override
     # the deployment file's addresses (the token is the real USDC on Base).
@@ -55,7 +54,6 @@ class SettlementSettings(ServiceSettings):
     usdc_address: str | None = Field(
         default=None,
         pattern=r"^0x[0-9a-fA-F]{40}$",
-        validation_alias=AliasChoices("usdc_address", "PACTLINE_USDC_ADDRESS"),
     )
     # PACTLINE_SETTLEMENT_CONFIRMATIONS: blocks on top of a block (itself included) before its
     # contract events become facts, and before a sent transaction counts as final.
