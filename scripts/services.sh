@@ -112,7 +112,8 @@ stop() {
 
 # The jury's local panel is SIMULATED: this OpenAI-compatible server answers as its judges,
 # from an answer key (PACTLINE_JUDGE_ANSWER_KEY, a JSON file) and fixed behaviours
-# (docs/jury.md). Point PACTLINE_JURY_PANEL_FILE at a panel of real providers to skip it.
+# (docs/jury.md). It is started whatever the panel: one of real providers only
+# (PACTLINE_JURY_PANEL_FILE) leaves it running but never calls it.
 start_judges() {
   local port=${PACTLINE_JUDGE_SERVER_PORT:-8110}
   export PACTLINE_JURY_JUDGE_SERVER_URL="${PACTLINE_JURY_JUDGE_SERVER_URL:-http://127.0.0.1:$port/v1}"
