@@ -31,7 +31,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from pactline_events import (
     AcceptedEscrow,
@@ -46,7 +46,7 @@ from pactline_events import (
     utc_now,
 )
 from pactline_events.topics import ACCEPTANCES, AGENTS, IDENTITIES
-from pactline_messaging import endpoints, idempotent_producer
+from pactline_messaging import endpoints, idempotent_producer, kafka_consumer
 from pactline_pacts import pact_hash, parse_pact
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ async def process(args: list[str], env: dict[str, str], ready_url: str) -> Async
 
 async def start_group_at_end(group: str) -> None:
     """The bench's gateway reads only what the bench publishes, not the whole shared log."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=endpoints.kafka_bootstrap(), group_id=group, enable_auto_commit=False)
+    consumer = kafka_consumer(bootstrap=endpoints.kafka_bootstrap(), group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(t.name, p) for t in (IDENTITIES, ACCEPTANCES, AGENTS) for p in range(t.partitions)]

@@ -12,6 +12,8 @@ import sys
 import httpx
 import pytest
 
+from pactline_events import EVENT_TOPICS
+from topic_reader import start_group_at_end
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -25,9 +27,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def _groups_at_the_end(kafka: str) -> None:
+    """What is asked here is start-up, readiness and a graceful stop, not catching up with the
+    shared log: each service's consumer group starts at the log's end (as the demo's test does)."""
+    import importlib
+
+    topics = {spec.name: spec for spec in EVENT_TOPICS}
+    for name in SERVICES:
+        spec = importlib.import_module(f"pactline_{name}.app").SPEC
+        for topic in spec.handlers.topics if spec.handlers else ():
+            await start_group_at_end(kafka, spec.name, topics[topic])
+
+
 async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, database_url):
     procs = {}
     ports = {name: free_port() for name in SERVICES}
+    await _groups_at_the_end(kafka_topics)
     for name in SERVICES:
         env = {
             **os.environ,
@@ -44,6 +59,7 @@ async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, d
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+    last_answer: dict[str, str] = {}
     try:
         async with httpx.AsyncClient(timeout=5) as http:
             for name in SERVICES:
@@ -55,11 +71,16 @@ async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, d
                         raise AssertionError(f"{name} exited: {out.decode()[-3000:]}")
                     try:
                         response = await http.get(f"{base}/ready")
-                    except httpx.TransportError:
+                    except httpx.TransportError as exc:
+                        last_answer[name] = repr(exc)
                         return None
+                    last_answer[name] = f"{response.status_code} {response.text}"
                     return response.json() if response.status_code == 200 else None
 
-                body = await wait_for(ready, timeout=60, what=f"{name} /ready")
+                try:
+                    body = await wait_for(ready, timeout=60, what=f"{name} /ready")
+                except AssertionError as exc:
+                    raise AssertionError(f"{exc}; its last answer: {last_answer.get(name)}") from None
                 assert body["checks"] == {"database": "ok", "broker": "ok"}
                 assert (await http.get(f"{base}/health")).json() == {"status": "ok"}
                 metrics = await http.get(f"{base}/metrics")

@@ -128,7 +128,8 @@ def registry_settings(
     """The registry checking escrow on ``chain`` (the session's deployment), or on the contracts
     at ``rpc_url`` / ``deployment_file`` (a test that deploys its own)."""
     if chain is not None:
-        rpc_url, deployment_file = chain.rpc_url, chain.deployment_file
+        rpc_url = rpc_url or chain.rpc_url
+        deployment_file = deployment_file or chain.deployment_file
     if rpc_url is None or deployment_file is None:
         raise TypeError("registry_settings needs the session's chain or an rpc_url and a deployment_file")
     fields: dict[str, Any] = {
