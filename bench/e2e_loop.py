@@ -175,6 +175,30 @@ class SettledWatcher(harness.KafkaWatcher):
                             self.recorder.done(self.correlation_of[task_id], now)
 
 
+class LoopLag:
+    """How late a 10 ms sleep wakes up on this process's event loop: every service, the injector
+    and the watchers share it, so a busy loop delays all of them (each service has a process of
+    its own in a deployment)."""
+
+    def __init__(self) -> None:
+        self.late_ns: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter_ns()
+            await asyncio.sleep(0.01)
+            self.late_ns.append(time.perf_counter_ns() - before - 10_000_000)
+
+    def stop(self) -> dict[str, float]:
+        if self._task is not None:
+            self._task.cancel()
+        return {**harness.percentiles_ms(self.late_ns), "max": round(max(self.late_ns, default=0) / 1e6, 2)}
+
+
 def task_factory(deals: list[Deal], run_id: str):
     """The n-th task: a JSON answer citing an order (PASS), or, one in FAIL_EVERY, none (FAIL)."""
 
@@ -341,6 +365,8 @@ async def run() -> dict:
                 verdicts.recorder = loop_recorder
                 expected = max(100, int(rate * OPEN_LOOP_S))  # as run_open_loop counts
                 ticker = asyncio.create_task(progress("open loop", loop_recorder, settled.recorder, expected))
+                lag = LoopLag()
+                lag.start()
                 try:
                     open_loop = await harness.run_open_loop(
                         injector,
@@ -351,6 +377,7 @@ async def run() -> dict:
                         first_n=TASKS,
                         timeout_s=TIMEOUT_S,
                     )
+                    loop_lag_ms = lag.stop()
                     loop_ids = list(settled.recorder.started)
                     say("open loop: waiting for its tasks to settle too")
                     await settled.recorder.wait_all(loop_ids, TIMEOUT_S)
@@ -394,6 +421,7 @@ async def run() -> dict:
             **open_loop.as_dict(),
             "measured": "TaskCompleted outbox commit -> VerdictIssued seen on the verdicts topic",
             "settled_latency_ms": loop_settled_ms,
+            "event_loop_lag_ms": loop_lag_ms,
         },
         "raw_open_loop_at_same_rate": raw_at_rate,
         "baseline": {"events_per_s": baseline["events_per_s"], "open_loop": baseline["open_loop"]},
