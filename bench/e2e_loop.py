@@ -199,6 +199,33 @@ class LoopLag:
         return {**harness.percentiles_ms(self.late_ns), "max": round(max(self.late_ns, default=0) / 1e6, 2)}
 
 
+async def open_loop_stages(pool, source_schema: str, evaluator_schema: str, task_ids: list[str]) -> dict:
+    """Where the open loop's TaskCompleted -> VerdictIssued time goes, from the rows both sides
+    keep (PostgreSQL's clock; ``now()`` is a transaction's start): the registry-like outbox
+    row's commit to its publication, publication to the evaluator's transaction that took the
+    task, and that transaction's start to the verdict's publication by the evaluator's relay."""
+    # The schema names are this bench's own (a prefix and a hex run id), never input.
+    rows = await pool.fetch(
+        f"""SELECT extract(epoch FROM t.published_at - t.created_at) * 1000 AS relay_ms,
+                   extract(epoch FROM e.received_at - t.published_at) * 1000 AS to_evaluator_ms,
+                   extract(epoch FROM v.published_at - e.received_at) * 1000 AS evaluator_ms
+            FROM {evaluator_schema}.evaluations e
+            JOIN {source_schema}.outbox t ON t.event_id = e.task_event_id
+            JOIN {evaluator_schema}.outbox v ON v.stream_id = 'evaluation-' || e.task_id
+                 AND v.event_type = 'VerdictIssued'
+            WHERE e.task_id = ANY($1::text[])""",  # noqa: S608
+        task_ids,
+    )
+    stages = {}
+    for stage in ("relay_ms", "to_evaluator_ms", "evaluator_ms"):
+        ordered = sorted(float(r[stage]) for r in rows)
+        stages[stage] = {
+            q: round(ordered[min(len(ordered) - 1, int(f * len(ordered)))], 1) if ordered else None
+            for q, f in (("p50", 0.5), ("p99", 0.99))
+        }
+    return {"tasks": len(rows), **stages}
+
+
 def task_factory(deals: list[Deal], run_id: str):
     """The n-th task: a JSON answer citing an order (PASS), or, one in FAIL_EVERY, none (FAIL)."""
 
@@ -384,6 +411,13 @@ async def run() -> dict:
                 finally:
                     ticker.cancel()
                 loop_settled_ms = harness.percentiles_ms(settled.recorder.latencies_ns(loop_ids))
+                in_loop = set(loop_ids)
+                stages = await open_loop_stages(
+                    injector.pool,
+                    injector.schema,
+                    f"bench_e2e_{EVALUATOR.schema}_{run_id}",
+                    [task for task, c in injector.correlation_of.items() if c in in_loop],
+                )
         say("raw aiokafka round trip at the same rate")
         raw_at_rate = await kafka_baseline.round_trip(rate, OPEN_LOOP_S)
 
@@ -422,6 +456,7 @@ async def run() -> dict:
             "measured": "TaskCompleted outbox commit -> VerdictIssued seen on the verdicts topic",
             "settled_latency_ms": loop_settled_ms,
             "event_loop_lag_ms": loop_lag_ms,
+            "verdict_stages_ms": stages,
         },
         "raw_open_loop_at_same_rate": raw_at_rate,
         "baseline": {"events_per_s": baseline["events_per_s"], "open_loop": baseline["open_loop"]},
