@@ -28,7 +28,9 @@ Two figures:
 - (b) latency: tasks at half the throughput just measured for PACTLINE_BENCH_OPEN_LOOP_S
   seconds (default 5), TaskCompleted's outbox commit -> VerdictIssued seen on the verdicts
   topic; its p99 as a ratio to the raw aiokafka round trip p99 measured right after at the
-  same rate, target at most 3 (the ratio to the baseline's own open loop is shown too).
+  same rate, target at most 3 (the ratio to the baseline's own open loop is shown too, with
+  the same tasks' latency to EscrowSettled, how late the process's event loop ran, and where
+  the verdict latency goes: ``verdict_stages_ms`` from both sides' outbox rows).
 
 Prints one JSON object on stdout (also written to .local/bench/e2e_loop.json); progress on
 stderr.
