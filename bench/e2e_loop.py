@@ -452,6 +452,7 @@ async def run() -> dict:
             "burst_events": len(burst_batches),
             "burst_tasks_per_event": sizes,
             "per_task_events": len(per_task),
+            "any_carries_a_tasks_correlation": any(b["correlation_is_a_tasks"] for b in settled.batches),
         },
         "open_loop": {
             **open_loop.as_dict(),
