@@ -78,6 +78,7 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/evaluator_verdicts.py
 	@$(UV) python bench/scoring_rebuild.py
 	@$(UV) python bench/gateway_overhead.py
+	@$(UV) python bench/e2e_loop.py
 	@$(UV) python bench/gas.py
 	@$(UV) python bench/settlement_gas.py
 	@$(UV) python bench/jury_panel.py

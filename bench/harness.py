@@ -8,17 +8,19 @@ gets a fresh correlation id; the time of its outbox commit is the start of its l
 
 Out: whatever says "this correlation is done": a ``KafkaWatcher`` that reads the answer
 topics and completes a correlation when an event of the awaited type carrying it arrives
-(``ctx.emit`` carries the correlation id forward, so TaskCompleted -> VerdictIssued ->
-EscrowSettled keep it), or any in-process callback calling ``Recorder.done``.
+(``ctx.emit`` carries the correlation id forward, so TaskCompleted -> VerdictIssued keep it,
+and so does a per-task EscrowSettled; an aggregate batch's EscrowSettled carries its
+transaction's correlation id and names its tasks in ``task_ids``, which bench/e2e_loop.py
+matches instead), or any in-process callback calling ``Recorder.done``.
 
 Two runs: ``burst`` (all events as fast as the injector commits them: throughput) and
 ``open_loop`` (a fixed rate, whatever the system under test does: latency without hidden
 queueing). ``ratios`` divides by .local/bench/kafka_baseline.json (bench/kafka_baseline.py,
 run first in the same ``make bench``).
 
-Usage for the end-to-end bench (TaskCompleted -> VerdictIssued -> EscrowSettled)::
+Usage, e.g. TaskCompleted -> VerdictIssued (bench/e2e_loop.py is the whole loop)::
 
-    async with Injector.open("bench_e2e") as injector, KafkaWatcher.open(ESCROW, "EscrowSettled") as out:
+    async with Injector.open("bench_e2e") as injector, KafkaWatcher.open((VERDICTS,), "VerdictIssued") as out:
         make = task_completed_factory(acceptances)      # (n) -> (stream_id, TaskCompleted)
         burst = await run_burst(injector, out.recorder, make, count=2000)
         latency = await run_open_loop(injector, out.recorder, make, rate=burst.events_per_s / 2)

@@ -74,7 +74,7 @@ class RawPair:
         await ensure_topic()
         self.consumer = kafka_consumer(
             TOPIC,
-            bootstrap_servers=BOOTSTRAP,
+            bootstrap=BOOTSTRAP,
             group_id=f"bench-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="latest",
             enable_auto_commit=False,

@@ -7,17 +7,20 @@ import hashlib
 
 import pytest
 from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pactline_escrow.merkle import VerdictTree
 from pactline_evaluator.evidence_tree import (
     clause_tree,
+    eth_abi_leaf_encoding,
     evidence_root,
     leaf_encoding,
     leaf_hash,
     result_digest,
     verify_clause,
 )
-from pactline_events import ClauseResult
+from pactline_events import ClauseResult, Outcome
 
 OUTPUT_DIGEST = "aa" * 32
 NO_PII = ClauseResult(
@@ -75,6 +78,33 @@ def test_leaf_encoding_follows_the_documented_layout():
     assert leaf_encoding("tsk-1", OUTPUT_DIGEST, FAST) == _spec_leaf(
         "tsk-1", OUTPUT_DIGEST, "fast", 1, result_digest(FAST)
     )
+
+
+# Any text that encodes to UTF-8 (no lone surrogates), lengths across the 32-byte padding edges.
+_TEXTS = st.text(st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    task_id=_TEXTS,
+    clause_id=_TEXTS,
+    digest=st.binary(min_size=32, max_size=32),
+    outcome=st.sampled_from(list(Outcome)),
+    detail=_TEXTS,
+)
+def test_the_hand_laid_leaf_is_eth_abis_byte_for_byte(task_id, clause_id, digest, outcome, detail):
+    result = FAST.model_copy(update={"clause_id": clause_id, "outcome": outcome, "detail": detail})
+    assert leaf_encoding(task_id, digest.hex(), result) == eth_abi_leaf_encoding(task_id, digest.hex(), result)
+
+
+@pytest.mark.parametrize("task_id", ["", "t" * 31, "t" * 32, "t" * 33, "t" * 64, "tâche-é-1"])
+def test_the_hand_laid_leaf_at_the_padding_edges(task_id):
+    assert leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII) == eth_abi_leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII)
+
+
+def test_an_output_digest_of_another_length_is_refused():
+    with pytest.raises(ValueError, match="not 32 bytes"):
+        leaf_encoding("tsk-1", "aa" * 31, NO_PII)
 
 
 def test_fixed_vectors():

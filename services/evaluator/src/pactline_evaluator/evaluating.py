@@ -8,6 +8,7 @@ into an empty schema gives byte-identical events (docs/evaluation.md, "Replay").
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ from .provenance import Dispute
 from .store import queries
 
 log = logging.getLogger(__name__)
+PACTS_KEPT = 256
+"""Parsed acceptances kept in memory (the most recently used)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +86,20 @@ def task_cause(evaluation: asyncpg.Record) -> Cause:
     return Cause(evaluation["task_event_id"], evaluation["completed_at"], evaluation["task_correlation_id"])
 
 
+@functools.lru_cache(maxsize=PACTS_KEPT)
+def parsed_pact(text: str) -> PactAccepted:
+    """The acceptance as stored, parsed once per distinct text rather than once per task (an
+    acceptance's tasks all read the same row). Keyed by the whole text, so a cached model is
+    always the one its text gives; PactAccepted is frozen, so sharing it is safe."""
+    return PactAccepted.model_validate_json(text)
+
+
 async def load_evaluation(
     conn: asyncpg.Connection, acceptance: asyncpg.Record, evaluation: asyncpg.Record
 ) -> Evaluation:
     dispute = await queries.get_dispute(conn, task_id=evaluation["task_id"])
     return Evaluation(
-        PactAccepted.model_validate_json(acceptance["pact"]),
+        parsed_pact(acceptance["pact"]),
         TaskCompleted.model_validate_json(evaluation["task"]),
         evaluation["completed_at"],
         Dispute(dispute["disputed_at"], dispute["disputed_by"]) if dispute else None,
