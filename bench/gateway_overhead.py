@@ -40,13 +40,12 @@ from pactline_events import (
     EventPayload,
     PactAccepted,
     PendingEvent,
-    encode,
     new_event_id,
     topic_for,
     utc_now,
 )
 from pactline_events.topics import ACCEPTANCES, AGENTS, IDENTITIES
-from pactline_messaging import endpoints, idempotent_producer, kafka_consumer
+from pactline_messaging import endpoints, event_keys, idempotent_producer, kafka_consumer
 from pactline_pacts import pact_hash, parse_pact
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +117,13 @@ async def publish(producer, stream_id: str, payload: EventPayload) -> None:
         payload=payload,
     )
     envelope = pending.seal(producer="pact-registry", stream_seq=1, prev_hash="0" * 64)
-    await producer.send_and_wait(topic_for(payload.event_type), encode(envelope), key=stream_id.encode())
+    # Signed with the local registry key (`make keys`), as the registry would: the gateway
+    # dead-letters unsigned events.
+    key = event_keys.signing_key("pact-registry")
+    if key is None:
+        raise RuntimeError("no local signing key for pact-registry: run `make keys` (make bench does)")
+    _, wire = key.sign(envelope)
+    await producer.send_and_wait(topic_for(payload.event_type), wire, key=stream_id.encode())
 
 
 async def seed(agent_url: str, schema: str) -> tuple[str, str]:
