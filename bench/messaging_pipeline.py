@@ -34,7 +34,6 @@ from uuid import UUID
 
 import harness
 import kafka_baseline
-from faststream.kafka import KafkaBroker
 
 from pactline_events import Envelope, TaskCompleted
 from pactline_messaging import (
@@ -44,6 +43,7 @@ from pactline_messaging import (
     HandlerContext,
     endpoints,
     idempotent_producer,
+    kafka_broker,
     open_pool,
 )
 
@@ -103,7 +103,7 @@ async def consume(group: str) -> None:
         out.write(f"done {envelope.correlation_id.hex} {time.time_ns()} {sent}\n")
         out.flush()
 
-    broker = KafkaBroker(endpoints.kafka_bootstrap(), logger=None)
+    broker = kafka_broker(endpoints.kafka_bootstrap(), logger=None)
     consumer = TimedConsumer(group, pool, DeadLetterPublisher(producer, group), handlers, on_committed=committed)
     consumer.subscribe(broker, group_id=group, start_at="latest", topics=(TOPIC,))
     stop = asyncio.Event()
