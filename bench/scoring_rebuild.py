@@ -29,6 +29,7 @@ from pactline_events import (
     ClauseResult,
     DimensionResult,
     EscrowSettled,
+    EventSigningKey,
     PactAccepted,
     PendingEvent,
     VerdictIssued,
@@ -36,6 +37,7 @@ from pactline_events import (
     encode,
     producers_of,
 )
+from pactline_events.signing import insert_signature
 from pactline_events.topics import ACCEPTANCES, ESCROW, VERDICTS
 from pactline_messaging import (
     DeadLetterPublisher,
@@ -75,7 +77,9 @@ def event_uuid(kind: int, n: int) -> uuid.UUID:
     return uuid.UUID(int=(0x0190 << 112) | (0x7 << 76) | (0b10 << 62) | (kind << 48) | n)
 
 
-def envelope_bytes(payload, stream_id: str, n: int, kind: int, at: datetime) -> bytes:
+def unsigned_bytes(payload, stream_id: str, n: int, kind: int, at: datetime) -> tuple[bytes, EventSigningKey | None]:
+    """The event's canonical bytes without a signature (its key id set), and the key of the
+    producer of its type that signs it, as the services would have (the projection verifies)."""
     pending = PendingEvent(
         event_id=event_uuid(kind, n),
         occurred_at=at,
@@ -83,11 +87,19 @@ def envelope_bytes(payload, stream_id: str, n: int, kind: int, at: datetime) -> 
         correlation_id=event_uuid(9, n),
         payload=payload,
     )
-    # Signed by the producer of its type, as the services would have (the projection verifies).
     producer = producers_of(payload.event_type)[0]
     key = event_keys.signing_key(producer)
     unsigned = pending.seal(producer=producer, stream_seq=1, prev_hash="0" * 64, key_id=key.key_id if key else None)
-    return key.sign(unsigned)[1] if key else encode(unsigned)
+    return encode(unsigned), key
+
+
+def signed_bytes(unsigned: bytes, key: EventSigningKey | None) -> bytes:
+    """What the producer would put on the log: ``unsigned`` with its Ed25519 signature."""
+    return insert_signature(unsigned, key.private_key.sign(unsigned).hex()) if key else unsigned
+
+
+def envelope_bytes(payload, stream_id: str, n: int, kind: int, at: datetime) -> bytes:
+    return signed_bytes(*unsigned_bytes(payload, stream_id, n, kind, at))
 
 
 def acceptance_bytes(n: int) -> tuple[str, bytes]:
@@ -164,12 +176,15 @@ class VerdictTemplate:
             escrow_mode="aggregate",
             price=777_777_777,
         )
-        raw = envelope_bytes(payload, "evaluation-TASKID", 0, 2, T0).decode()
+        # Unsigned: each filled verdict is signed on its own (a template's signature covers
+        # the template's bytes only).
+        unsigned, self.key = unsigned_bytes(payload, "evaluation-TASKID", 0, 2, T0)
+        raw = unsigned.decode()
         raw = raw.replace(str(event_uuid(2, 0)), "EVENTID").replace(str(event_uuid(9, 0)), "CORRID")
         self.text = raw.replace("2026-01-01T00:00:00.000000Z", "WHEN")
 
     def fill(self, n: int, acceptance: int, price: int, at: str) -> bytes:
-        return (
+        unsigned = (
             self.text.replace("EVENTID", str(event_uuid(2, n)))
             .replace("CORRID", str(event_uuid(9, n)))
             .replace("TASKID", f"task-{n}")
@@ -179,6 +194,7 @@ class VerdictTemplate:
             .replace("WHEN", at)
             .encode()
         )
+        return signed_bytes(unsigned, self.key)
 
 
 def timestamp(n: int) -> datetime:
