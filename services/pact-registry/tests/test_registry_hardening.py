@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from pactline_registry.app import SPEC
 from pactline_registry.settings import RegistrySettings
-from pactline_registry.write_limits import WriteLimiter
 from pactline_service import build_app
 from registry_testkit import BOOTSTRAP_KEY, EXAMPLES, Registry, auth, registry_settings, task_body
 
@@ -242,27 +241,6 @@ def test_the_service_refuses_to_start_with_a_clear_error(env, message):
     assert started.stderr.startswith("pact-registry refuses to start: ")
     assert message in started.stderr
     assert "Traceback" not in started.stderr
-
-
-# Write limits --------------------------------------------------------------------------------
-
-
-def test_a_bucket_allows_a_burst_then_the_rate():
-    limiter = WriteLimiter(rate_per_s=2, burst=3)
-    assert [limiter.take("k", 0.0) for _ in range(3)] == [None, None, None]
-    assert limiter.take("k", 0.0) == pytest.approx(0.5)  # one token every half second
-    assert limiter.take("other", 0.0) is None  # per key
-    assert limiter.take("k", 0.5) is None
-    assert limiter.take("k", 0.5) == pytest.approx(0.5)
-    assert [limiter.take("k", 100.0) for _ in range(4)][3] is not None  # refilled to the burst, no more
-
-
-def test_idle_keys_are_forgotten_beyond_the_bound():
-    limiter = WriteLimiter(rate_per_s=1, burst=1, max_keys=2)
-    for key in ("a", "b", "c"):
-        assert limiter.take(key, 0.0) is None
-    assert limiter.take("a", 0.0) is None  # forgotten, so back with a full bucket
-    assert limiter.take("c", 0.0) is not None
 
 
 @infra

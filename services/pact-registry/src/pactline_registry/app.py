@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from pactline_service import Service, ServiceSpec, build_app
+from pactline_service.rate_limits import TokenBuckets
 
 from .api import ROUTERS
 from .api.acceptances import ESCROW_BACKING
@@ -15,7 +16,6 @@ from .api.pact_schema import pact_components
 from .api.route_class import WRITE_LIMITER
 from .escrow_backing import EscrowBacking
 from .settings import RegistrySettings
-from .write_limits import WriteLimiter
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ async def _setup(service: Service) -> None:
             "PACTLINE_REGISTRY_KEY_PEPPER is not set: API key hashes use the public local pepper; "
             "set a random secret before this registry holds real keys"
         )
-    service.resources[WRITE_LIMITER] = WriteLimiter(settings.registry_write_rate_per_s, settings.registry_write_burst)
+    service.resources[WRITE_LIMITER] = TokenBuckets(settings.registry_write_rate_per_s, settings.registry_write_burst)
     backing = EscrowBacking(
         settings.eth_rpc_url,
         settings.deployment_file,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,10 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 
 from pactline_events.types import format_timestamp
+from pactline_service.rate_limits import TokenBuckets
 
 from .formula import FormulaParams
 from .ledger import snapshot_digest, snapshot_document
-from .rate_limit import ClientRateLimiter
 from .settings import ScoringSettings
 from .store import agent_ids, evidence_rows, history, oracle, position, reading, scores_at
 
@@ -46,11 +47,9 @@ def _limit(request: Request) -> None:
     limiter = getattr(state, "trust_oracle_limiter", None)
     if limiter is None:
         settings = _settings(request)
-        limiter = state.trust_oracle_limiter = ClientRateLimiter(
-            settings.scoring_rate_per_s, settings.scoring_rate_burst
-        )
-    allowed, wait = limiter.allow(request.client.host if request.client else "unknown")
-    if not allowed:
+        limiter = state.trust_oracle_limiter = TokenBuckets(settings.scoring_rate_per_s, settings.scoring_rate_burst)
+    wait = limiter.take(request.client.host if request.client else "unknown", time.monotonic())
+    if wait is not None:
         raise RateLimited(wait)
 
 

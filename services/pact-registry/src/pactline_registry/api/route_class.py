@@ -22,10 +22,10 @@ from starlette.exceptions import HTTPException
 
 from pactline_pacts import PactInvalid
 from pactline_pacts.errors import join_pointer
+from pactline_service.rate_limits import TokenBuckets
 
 from .. import limits
 from ..errors import Kind, RegistryError, TooLarge, TooManyRequests
-from ..write_limits import WriteLimiter
 from .auth import authenticate_request
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ STATUS = {
     Kind.UNAVAILABLE: 503,
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-WRITE_LIMITER = "write_limiter"  # the service resource holding the WriteLimiter
+WRITE_LIMITER = "write_limiter"  # the service resource holding the TokenBuckets
 
 
 def error_response(
@@ -62,7 +62,7 @@ def _limit_writes(request: Request) -> None:
     """Each API key writes at most at the configured rate (docs/pacts.md, "Limits")."""
     if request.method not in WRITE_METHODS:
         return
-    limiter: WriteLimiter = request.app.state.service.resources[WRITE_LIMITER]
+    limiter: TokenBuckets = request.app.state.service.resources[WRITE_LIMITER]
     caller = request.state.caller
     wait = limiter.take(caller.key_id or caller.principal_id, time.monotonic())
     if wait is not None:
