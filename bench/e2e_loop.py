@@ -66,13 +66,12 @@ from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import (
     EVENT_TOPICS,
     AcceptedEscrow,
+    Envelope,
     EscrowSettled,
     EventPayload,
     PactAccepted,
-    decode,
     utc_now,
 )
-from pactline_events.errors import EventError
 from pactline_events.topics import ESCROW, VERDICTS
 from pactline_messaging import endpoints, outbox
 from pactline_pacts import pact_hash
@@ -150,31 +149,22 @@ class SettledWatcher(harness.KafkaWatcher):
         self.acceptances = acceptances
         self.batches: list[dict] = []
 
-    async def _watch(self) -> None:
-        assert self._consumer is not None
-        while True:
-            for records in (await self._consumer.getmany(timeout_ms=200, max_records=2000)).values():
-                now = time.time_ns()
-                for record in records:
-                    try:
-                        event = decode(record.value)
-                    except EventError:
-                        continue
-                    settled = event.payload
-                    if not isinstance(settled, EscrowSettled) or settled.acceptance_id not in self.acceptances:
-                        continue
-                    self.batches.append(
-                        {
-                            "cause": str(settled.cause),
-                            "tasks": len(settled.task_ids),
-                            "batch_seq": settled.batch_seq,
-                            "correlation_is_a_tasks": event.correlation_id
-                            in {self.correlation_of.get(t) for t in settled.task_ids},
-                        }
-                    )
-                    for task_id in settled.task_ids:
-                        if task_id in self.correlation_of:
-                            self.recorder.done(self.correlation_of[task_id], now)
+    def seen(self, event: Envelope, now_ns: int) -> None:
+        settled = event.payload
+        if not isinstance(settled, EscrowSettled) or settled.acceptance_id not in self.acceptances:
+            return
+        tasks_correlations = {self.correlation_of.get(t) for t in settled.task_ids}
+        self.batches.append(
+            {
+                "cause": str(settled.cause),
+                "tasks": len(settled.task_ids),
+                "batch_seq": settled.batch_seq,
+                "correlation_is_a_tasks": event.correlation_id in tasks_correlations,
+            }
+        )
+        for task_id in settled.task_ids:
+            if task_id in self.correlation_of:
+                self.recorder.done(self.correlation_of[task_id], now_ns)
 
 
 class LoopLag:

@@ -45,7 +45,16 @@ import asyncpg
 import kafka_baseline
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from pactline_events import EventPayload, PendingEvent, TaskCompleted, TopicSpec, decode, new_event_id, utc_now
+from pactline_events import (
+    Envelope,
+    EventPayload,
+    PendingEvent,
+    TaskCompleted,
+    TopicSpec,
+    decode,
+    new_event_id,
+    utc_now,
+)
 from pactline_events.errors import EventError
 from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, kafka_consumer, open_pool, outbox
 
@@ -343,8 +352,13 @@ class KafkaWatcher:
                         event = decode(record.value)
                     except EventError:
                         continue
-                    if event.event_type == self.event_type:
-                        self.recorder.done(event.correlation_id, now)
+                    self.seen(event, now)
+
+    def seen(self, event: Envelope, now_ns: int) -> None:
+        """One event off the watched topics: completes its correlation when it is of the awaited
+        type (a subclass may complete others, e.g. every task a batch names)."""
+        if event.event_type == self.event_type:
+            self.recorder.done(event.correlation_id, now_ns)
 
     async def stop(self) -> None:
         if self._task is not None:
