@@ -9,7 +9,14 @@ import pytest
 
 from pactline_events import AgentRegistered, ChainBroken, Envelope, canonical_json, decode, verify_chain
 from pactline_events.topics import AGENTS, DEAD_LETTERS
-from pactline_messaging import DeadLetterPublisher, EventConsumer, EventHandlers, HandlerContext, kafka_broker
+from pactline_messaging import (
+    DeadLetterPublisher,
+    EventConsumer,
+    EventHandlers,
+    HandlerContext,
+    RunContext,
+    kafka_broker,
+)
 from pactline_messaging import dead_letters as dl
 from pactline_messaging.log_reader import read_stream, read_topic
 from topic_reader import start_group_at_end
@@ -114,13 +121,14 @@ async def test_chain_read_back_after_a_relay_double_publish_counts_the_redeliver
     assert (verifier.heads[stream].seq, verifier.verified, verifier.redeliveries) == (2, 2, 1)
 
 
-@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize(("concurrency", "runs"), [(1, False), (4, False), (1, True)])
 async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
-    producing_service, producer, kafka_topics, concurrency
+    producing_service, producer, kafka_topics, concurrency, runs
 ):
     """The poll's transaction rolls back and is applied record by record: the poison event goes
     to the dead-letter topic, every other event of the batch is applied once, in stream order
-    (also when the poll is split into concurrent transactions by stream lane)."""
+    (also when the poll is split into concurrent transactions by stream lane, and when the
+    handler takes runs of events: the poison's run fails whole, then each event goes alone)."""
     svc = producing_service
     await svc.pool.execute(
         "CREATE TABLE applied_log (n bigserial PRIMARY KEY, event_id uuid NOT NULL, stream_id text NOT NULL, seq int)"
@@ -133,8 +141,7 @@ async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
 
     handlers = EventHandlers()
 
-    @handlers.on(AgentRegistered)
-    async def record(ctx: HandlerContext, event: Envelope) -> None:
+    async def record(ctx: HandlerContext | RunContext, event: Envelope) -> None:
         if event.event_id == poison.event_id:
             raise ValueError("this agent breaks the handler")
         if event.stream_id.startswith(svc.prefix):
@@ -144,6 +151,18 @@ async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
                 event.stream_id,
                 event.stream_seq,
             )
+
+    run_sizes: list[int] = []
+
+    async def record_run(ctx: RunContext, run: list[Envelope]) -> None:
+        run_sizes.append(len(run))
+        for event in run:
+            await record(ctx, event)
+
+    if runs:
+        handlers.on_run(AgentRegistered)(record_run)
+    else:
+        handlers.on(AgentRegistered)(record)
 
     polls: list[set[uuid.UUID]] = []
 
@@ -172,6 +191,8 @@ async def test_a_poison_event_inside_a_batch_is_the_only_one_dead_lettered(
         await broker.stop()
 
     assert any(poison.event_id in poll and len(poll) > 1 for poll in polls), [len(p) for p in polls]
+    if runs:
+        assert max(run_sizes) > 1, run_sizes
     rows = await svc.pool.fetch("SELECT event_id, stream_id, seq FROM applied_log ORDER BY n")
     good = [e for e in events if e is not poison]
     assert sorted(r["event_id"] for r in rows) == sorted(e.event_id for e in good)  # each once

@@ -1,10 +1,14 @@
 """A poll is applied in transactions bounded by records and by bytes, in log order; a stream
-always lands in one share of the poll."""
+always lands in one share of the poll; a run handler gets consecutive records of its type."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
 from aiokafka.structs import ConsumerRecord
 
+from pactline_events import AgentRegistered, PactPublished
 from pactline_messaging import EventConsumer, EventHandlers
 from pactline_messaging.consumer import STREAM_LANES, lane_locks, stream_lane
 
@@ -49,3 +53,32 @@ def test_a_stream_always_has_the_same_lane_and_lock():
     assert lane_locks("svc", [a]) == lane_locks("svc", [a, b]) == [f"svc/t/0/{stream_lane(a)}"]
     other_partition = record(1, 1, key=b"acceptance-1", partition=2)
     assert len(lane_locks("svc", [a, other_partition])) == 2
+
+
+def test_consecutive_records_of_a_type_handled_by_runs_come_together_and_nothing_is_reordered():
+    handlers = EventHandlers()
+
+    @handlers.on_run(AgentRegistered)
+    async def agents(ctx, events) -> None:
+        return None
+
+    @handlers.on(PactPublished)
+    async def pact(ctx, event) -> None:
+        return None
+
+    kinds = ["AgentRegistered", "AgentRegistered", "PactPublished", "PactPublished", "AgentRegistered"]
+    items = [(record(n, 1), SimpleNamespace(event_type=kind)) for n, kind in enumerate(kinds)]
+    runs = list(EventConsumer("svc", None, None, handlers)._runs(items))  # type: ignore[arg-type]
+    # The run handler gets both leading agents at once; each pact goes alone; order is kept.
+    assert offsets(runs) == [[0, 1], [2], [3], [4]]
+
+
+def test_a_type_has_one_handler_whether_it_takes_runs_or_single_events():
+    handlers = EventHandlers()
+    handlers.on(AgentRegistered)(lambda ctx, event: None)
+    with pytest.raises(ValueError, match="already has a handler"):
+        handlers.on_run(AgentRegistered)(lambda ctx, events: None)
+    handlers.on_run(PactPublished)(lambda ctx, events: None)
+    assert handlers.handles("PactPublished")
+    assert handlers.get("PactPublished") is None
+    assert set(handlers.event_types) == {"AgentRegistered", "PactPublished"}

@@ -5,7 +5,7 @@ from . import checkpoints, event_keys, inbox, migrations, outbox
 from .consumer import EventConsumer
 from .database import open_pool
 from .dead_letters import DeadLetterPublisher
-from .handling import EventHandlers, Handler, HandlerContext
+from .handling import EventHandlers, Handler, HandlerContext, RunContext, RunHandler
 from .kafka_clients import (
     KafkaCredentials,
     ensure_topics,
@@ -30,6 +30,8 @@ __all__ = [
     "Projection",
     "ProjectionContext",
     "ProjectionRunner",
+    "RunContext",
+    "RunHandler",
     "checkpoints",
     "ensure_topics",
     "event_keys",

@@ -10,10 +10,11 @@ events of different streams side by side may each miss what the other is writing
 
 Each transaction takes the advisory locks of the (topic, partition, stream lane) **lanes** it
 touches and claims its records in the inbox in one statement (redeliveries skipped), runs
-each handler (effects and outbox rows) in log order, and commits. Kafka offsets are committed
-only after every transaction of the poll committed (FastStream ``AckPolicy.MANUAL``, never
-auto-commit). A crash before that redelivers the poll and the inbox makes the second delivery
-a no-op.
+each handler (effects and outbox rows) in log order, and commits; a type whose handler takes
+runs (``EventHandlers.on_run``) gets each run of consecutive records of that type in one call.
+Kafka offsets are committed only after every transaction of the poll committed (FastStream
+``AckPolicy.MANUAL``, never auto-commit). A crash before that redelivers the poll and the
+inbox makes the second delivery a no-op.
 
 A handler that raises must not take the good records of its transaction down with it: it
 rolls back and its records are applied again one by one, each in its own
@@ -59,7 +60,7 @@ from pactline_events.signing import Routes
 from . import event_keys, inbox
 from .correlation import correlation_id
 from .dead_letters import DeadLetterPublisher
-from .handling import EventHandlers, HandlerContext
+from .handling import EventHandlers, HandlerContext, RunContext
 from .metrics import BATCH_SIZE, EVENTS_CONSUMED
 from .retrying import is_infrastructure_error, message_policy
 
@@ -247,7 +248,7 @@ class EventConsumer:
                 await self._dead_letters.send(record, kind="undecodable", reason=f"{type(exc).__name__}: {exc}")
                 EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()
                 continue
-            if self._handlers.get(envelope.event_type) is None:
+            if not self._handlers.handles(envelope.event_type):
                 EVENTS_CONSUMED.labels(self.name, "ignored").inc()
                 continue
             try:
@@ -323,27 +324,43 @@ class EventConsumer:
                 lane_locks(self.name, [record for record, _ in items]),
             )
             outcomes: list[bool | None] = []
+            todo: list[tuple[ConsumerRecord, Envelope]] = []
             for record, envelope in items:
                 if envelope.event_id not in fresh:
                     outcomes.append(False)
                     continue
                 fresh.discard(envelope.event_id)  # the same event twice in one poll applies once
+                todo.append((record, envelope))
+                outcomes.append(True)
+            for run in self._runs(todo):
                 try:
-                    await self._run_handler(conn, record, envelope)
+                    await self._run_handler(conn, run)
                 except Exception as exc:
                     if is_infrastructure_error(exc):
                         raise
                     log.warning(
                         "%s: %s %s failed inside a batch (%s: %s); applying the batch record by record",
                         self.name,
-                        envelope.event_type,
-                        envelope.event_id,
+                        run[0][1].event_type,
+                        run[0][1].event_id,
                         type(exc).__name__,
                         exc,
                     )
                     raise HandlerFailed from exc
-                outcomes.append(True)
         return outcomes
+
+    def _runs(self, items: list[tuple[ConsumerRecord, Envelope]]) -> Iterator[list[tuple[ConsumerRecord, Envelope]]]:
+        """``items`` in log order, one at a time, except that consecutive records of a type
+        handled by runs come together."""
+        run: list[tuple[ConsumerRecord, Envelope]] = []
+        for item in items:
+            kind = item[1].event_type
+            if run and (kind != run[0][1].event_type or self._handlers.get_run(kind) is None):
+                yield run
+                run = []
+            run.append(item)
+        if run:
+            yield run
 
     async def _apply_alone(self, record: ConsumerRecord, envelope: Envelope) -> bool | None:
         """One record in its own transaction, with retries; dead-lettered when they run out."""
@@ -355,7 +372,7 @@ class EventConsumer:
                 )
                 if not claimed:
                     return False
-                await self._run_handler(conn, record, envelope)
+                await self._run_handler(conn, [(record, envelope)])
                 return True
 
         policy = message_policy(f"{self.name}: {envelope.event_type} {envelope.event_id}", self._max_attempts)
@@ -369,22 +386,32 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(self.name, "dead_letter").inc()
             return None
 
-    async def _run_handler(self, conn: asyncpg.Connection, record: ConsumerRecord, envelope: Envelope) -> None:
-        handler = self._handlers.get(envelope.event_type)
-        assert handler is not None
+    async def _run_handler(self, conn: asyncpg.Connection, run: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        """One record's handler, or a run handler over ``run`` (records of one type)."""
+        record, envelope = run[0]
         carrier = {k: v.decode(errors="replace") for k, v in safe_headers(record)}
         token = correlation_id.set(str(envelope.correlation_id))
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "pactline.event_id": str(envelope.event_id),
+        }
+        if len(run) > 1:
+            attributes["messaging.batch.message_count"] = len(run)
         try:
             with tracer.start_as_current_span(
                 f"consume {envelope.event_type}",
                 context=propagate.extract(carrier),
                 kind=trace.SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": record.topic,
-                    "pactline.event_id": str(envelope.event_id),
-                },
+                attributes=attributes,
             ):
+                run_handler = self._handlers.get_run(envelope.event_type)
+                if run_handler is not None:
+                    await run_handler(RunContext(conn, self._producer, self._deps), [e for _, e in run])
+                    return
+                handler = self._handlers.get(envelope.event_type)
+                assert handler is not None
+                assert len(run) == 1
                 ctx = HandlerContext(conn=conn, event=envelope, producer=self._producer, deps=self._deps)
                 await handler(ctx, envelope)
         finally:
