@@ -210,3 +210,62 @@ async def test_verdicts_end_to_end_and_a_replay_gives_the_same_bytes(database_ur
 
 async def _has(pool, task_id: str) -> bool:
     return bool(await pool.fetchval("SELECT count(*) FROM verdicts WHERE task_id = $1", task_id))
+
+
+async def test_a_poll_of_tasks_is_decided_as_one_run_as_if_one_by_one(database_url, kafka_topics, db_schema):
+    """Tasks already on the log when the evaluator starts come in one poll and are handled as
+    one run: each gets its verdict, a second TaskCompleted of a task (another event) is ignored
+    in favour of the first, a task whose acceptance is unknown is parked, and a redelivered
+    run changes nothing. Half the tasks come before their acceptance: the run parks them and
+    the acceptance starts them together."""
+    run = uuid.uuid4().hex[:8]
+    await start_group_at_end(kafka_topics, SPEC.name, ACCEPTANCES)
+    await start_group_at_end(kafka_topics, SPEC.name, JURY_DELIBERATIONS)
+    source = await open_pool(database_url, f"{db_schema}_src")
+    kafka_producer = idempotent_producer(kafka_topics, f"e2e-run-{run}")
+    await kafka_producer.start()
+    relay = OutboxRelay(source, kafka_producer)
+    clauses = [deterministic("cites-order", "regex_required", 100, pattern="#[0-9]+")]
+    pact, late_pact = accepted(clauses, acceptance_id=f"acc-{run}"), accepted(clauses, acceptance_id=f"acc-l-{run}")
+    stream = f"acceptance-{pact.acceptance_id}"
+    tasks = [
+        completed(f"order #{n}", task_id=f"tsk-{run}-{n}", acceptance_id=(pact if n < 10 else late_pact).acceptance_id)
+        for n in range(20)
+    ]
+    again = completed("no order number", task_id=tasks[3].task_id, acceptance_id=pact.acceptance_id)
+    orphan = completed("order #99", task_id=f"tsk-{run}-orphan", acceptance_id=f"acc-unknown-{run}")
+    async with source.acquire() as conn, conn.transaction():
+        sent = [
+            await outbox.emit(conn, "pact-registry", stream, payload, occurred_at=utc_now())
+            for payload in (pact, *tasks, again, orphan, late_pact)
+        ]
+    await relay.drain()
+    ours = [e.event_id for e in sent]
+
+    def claimed(pool):
+        return pool.fetchval("SELECT count(*) = 24 FROM processed_events WHERE event_id = ANY($1)", ours)
+
+    app = build_app(dataclasses.replace(SPEC, schema=db_schema), _settings(database_url, kafka_topics))
+    async with app.router.lifespan_context(app):
+        pool = app.state.service.pool
+        await wait_for(lambda: pool.fetchval("SELECT count(*) = 20 FROM verdicts"), what="the 20 verdicts")
+        await wait_for(lambda: claimed(pool), what="every event claimed")
+        outcomes = {r["task_id"]: r["outcome"] for r in await pool.fetch("SELECT task_id, outcome FROM verdicts")}
+        assert outcomes == {t.task_id: "PASS" for t in tasks}  # the first event of task 3, not "no order number"
+        first_of_3 = await pool.fetchval("SELECT task_event_id FROM evaluations WHERE task_id = $1", tasks[3].task_id)
+        assert first_of_3 == sent[1 + 3].event_id
+        parked = await pool.fetch("SELECT task_id FROM evaluations WHERE status = 'parked'")
+        assert [r["task_id"] for r in parked] == [orphan.task_id]
+        emitted = await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'VerdictIssued'")
+        # The run again, as a crash before the offset commit would redeliver it: nothing new.
+        await pool.execute("DELETE FROM processed_events")
+        async with source.acquire() as conn:
+            await conn.execute("UPDATE outbox SET published_at = NULL")
+        await relay.drain()
+        await wait_for(lambda: claimed(pool), what="the redelivered run claimed")
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'VerdictIssued'") == emitted == 20
+        assert await pool.fetchval("SELECT count(*) FROM verdicts") == 20
+    await kafka_producer.stop()
+    await source.close()
+    async with (await open_pool(database_url, "public")).acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {db_schema}_src CASCADE")

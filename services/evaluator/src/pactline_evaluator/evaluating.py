@@ -1,5 +1,10 @@
 """Running decide() against the store, inside the caller's transaction: load, decide, emit.
 
+Tasks are started a run at a time (every TaskCompleted of a poll, or every task parked for an
+acceptance): a few set-based statements for the whole run, decide() for each task, and one
+outbox append for everything the run emits. The result is the same as starting them one by
+one, in order (each task's rows and stream are its own).
+
 Every event is emitted as caused by the event that decided it (the task, or the jury's
 answer), with that event's time and an id derived from it, whichever handler happens to do the
 work. So the output does not depend on how partitions interleave, and a replay of the log
@@ -11,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +26,7 @@ from pactline_events import (
     JuryDeliberated,
     JuryRequested,
     PactAccepted,
+    PendingEvent,
     TaskCompleted,
     VerdictIssued,
     canonical_json,
@@ -31,7 +37,7 @@ from pactline_messaging import outbox
 from . import metrics
 from .domain import Evaluation, JuryAnswer, Policy, RubricOutcome, decide, dispute_applies
 from .provenance import Dispute
-from .store import queries
+from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
 PACTS_KEPT = 256
@@ -55,17 +61,16 @@ def payload_text(payload: EventPayload) -> str:
     return canonical_json(payload.model_dump(mode="json")).decode()
 
 
-async def emit(conn: asyncpg.Connection, producer: str, cause: Cause, payload: EventPayload, index: int) -> None:
+def pending_event(producer: str, cause: Cause, payload: EventPayload, index: int) -> PendingEvent:
+    """``payload`` as the ``index``-th event caused by ``cause`` on its task's evaluation stream."""
     stream = stream_of(payload.task_id)  # type: ignore[attr-defined]
-    await outbox.emit(
-        conn,
-        producer,
-        stream,
-        payload,
-        occurred_at=cause.occurred_at,
+    return PendingEvent(
         event_id=derived_event_id(cause.occurred_at, producer, cause.event_id, stream, index),
+        occurred_at=cause.occurred_at,
+        stream_id=stream,
         correlation_id=cause.correlation_id,
         causation_id=cause.event_id,
+        payload=payload,
     )
 
 
@@ -94,10 +99,7 @@ def parsed_pact(text: str) -> PactAccepted:
     return PactAccepted.model_validate_json(text)
 
 
-async def load_evaluation(
-    conn: asyncpg.Connection, acceptance: asyncpg.Record, evaluation: asyncpg.Record
-) -> Evaluation:
-    dispute = await queries.get_dispute(conn, task_id=evaluation["task_id"])
+def evaluation_of(acceptance: asyncpg.Record, evaluation: asyncpg.Record, dispute: asyncpg.Record | None) -> Evaluation:
     return Evaluation(
         parsed_pact(acceptance["pact"]),
         TaskCompleted.model_validate_json(evaluation["task"]),
@@ -106,60 +108,105 @@ async def load_evaluation(
     )
 
 
-async def issue_verdict(
-    conn: asyncpg.Connection,
-    producer: str,
-    verdict: VerdictIssued,
-    cause: Cause,
-    index: int,
-    received_at: datetime,
-    evaluation: Evaluation,
-) -> None:
-    inserted = await queries.insert_verdict(
-        conn,
-        task_id=verdict.task_id,
-        verdict_id=verdict.verdict_id,
-        acceptance_id=verdict.acceptance_id,
-        outcome=verdict.outcome.value,
-        event_id=derived_event_id(cause.occurred_at, producer, cause.event_id, stream_of(verdict.task_id), index),
-        occurred_at=cause.occurred_at,
-        payload=payload_text(verdict),
-    )
-    if inserted is None:  # the unique key on the task: never a second verdict
-        log.info("task %s already has a verdict; nothing emitted", verdict.task_id)
+async def disputes_of(conn: asyncpg.Connection, task_ids: list[str]) -> dict[str, asyncpg.Record]:
+    return {r["task_id"]: r for r in await all_rows(queries.get_disputes(conn, task_ids=task_ids))}
+
+
+async def load_evaluation(
+    conn: asyncpg.Connection, acceptance: asyncpg.Record, evaluation: asyncpg.Record
+) -> Evaluation:
+    disputes = await disputes_of(conn, [evaluation["task_id"]])
+    return evaluation_of(acceptance, evaluation, disputes.get(evaluation["task_id"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A verdict to issue: what decided it (cause, position among its events) and its task."""
+
+    verdict: VerdictIssued
+    cause: Cause
+    index: int
+    received_at: datetime
+    evaluation: Evaluation
+
+
+async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[Decided]) -> None:
+    """Record and emit each verdict whose task has none yet (the unique key on the task: never a
+    second verdict, whatever is redelivered)."""
+    if not decided:
         return
-    await emit(conn, producer, cause, verdict, index)
-    await queries.mark_decided(conn, task_id=verdict.task_id)
-    if evaluation.dispute is not None:
-        applied = dispute_applies(evaluation, cause.occurred_at)
-        await queries.set_dispute_disposition(
-            conn, task_id=verdict.task_id, disposition="applied" if applied else "after_verdict"
+    pendings = [pending_event(producer, d.cause, d.verdict, d.index) for d in decided]
+    inserted = {
+        r["task_id"]
+        for r in await all_rows(
+            queries.insert_verdicts(
+                conn,
+                task_ids=[d.verdict.task_id for d in decided],
+                verdict_ids=[d.verdict.verdict_id for d in decided],
+                acceptance_ids=[d.verdict.acceptance_id for d in decided],
+                outcomes=[d.verdict.outcome.value for d in decided],
+                event_ids=[p.event_id for p in pendings],
+                occurred_ats=[d.cause.occurred_at for d in decided],
+                payloads=[payload_text(d.verdict) for d in decided],
+            )
         )
-    metrics.VERDICTS.labels(verdict.outcome.value).inc()
-    for result in verdict.clause_results:
-        metrics.CLAUSE_RESULTS.labels(result.kind, result.outcome.value).inc()
-    elapsed = (datetime.now(received_at.tzinfo) - received_at).total_seconds()
-    metrics.EVALUATION_SECONDS.observe(max(0.0, elapsed))
+    }
+    fresh = [(d, p) for d, p in zip(decided, pendings, strict=True) if d.verdict.task_id in inserted]
+    for d in decided:
+        if d.verdict.task_id not in inserted:
+            log.info("task %s already has a verdict; nothing emitted", d.verdict.task_id)
+    if not fresh:
+        return
+    await outbox.append_many(conn, [p for _, p in fresh], producer=producer)
+    await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _ in fresh])
+    now = datetime.now(UTC)
+    for d, _ in fresh:
+        if d.evaluation.dispute is not None:
+            applied = dispute_applies(d.evaluation, d.cause.occurred_at)
+            await queries.set_dispute_disposition(
+                conn, task_id=d.verdict.task_id, disposition="applied" if applied else "after_verdict"
+            )
+        metrics.VERDICTS.labels(d.verdict.outcome.value).inc()
+        for result in d.verdict.clause_results:
+            metrics.CLAUSE_RESULTS.labels(result.kind, result.outcome.value).inc()
+        metrics.EVALUATION_SECONDS.observe(max(0.0, (now - d.received_at).total_seconds()))
 
 
 async def start(
-    conn: asyncpg.Connection, producer: str, policy: Policy, acceptance: asyncpg.Record, row: asyncpg.Record
+    conn: asyncpg.Connection,
+    producer: str,
+    policy: Policy,
+    started: list[tuple[asyncpg.Record, asyncpg.Record]],
 ) -> None:
-    """First decision on a task whose acceptance is known: verdict, or jury request (and, if the
-    jury's answer is already here, as in a replay, the verdict it gives)."""
-    evaluation = await load_evaluation(conn, acceptance, row)
-    cause = task_cause(row)
-    events = decide(evaluation, None, evaluation.completed_at, policy)
-    if isinstance(events[0], VerdictIssued):
-        await issue_verdict(conn, producer, events[0], cause, 0, row["received_at"], evaluation)
+    """First decision on each task (acceptance row, evaluation row) whose acceptance is known:
+    its verdict, or its jury request (and, if the jury's answer is already here, as in a
+    replay, the verdict that gives)."""
+    if not started:
         return
-    request = events[0]
-    assert isinstance(request, JuryRequested)
-    await emit(conn, producer, cause, request, 0)
-    await queries.await_jury(conn, task_id=row["task_id"], deadline=evaluation.deadline(policy))
-    answered = await queries.pending_answer(conn, task_id=row["task_id"])
-    if answered is not None:
-        await answer(conn, producer, policy, acceptance, row, answered)
+    disputes = await disputes_of(conn, [row["task_id"] for _, row in started])
+    verdicts: list[Decided] = []
+    requests: list[tuple[asyncpg.Record, asyncpg.Record, datetime, PendingEvent]] = []
+    for acceptance, row in started:
+        evaluation = evaluation_of(acceptance, row, disputes.get(row["task_id"]))
+        cause = task_cause(row)
+        first = decide(evaluation, None, evaluation.completed_at, policy)[0]
+        if isinstance(first, VerdictIssued):
+            verdicts.append(Decided(first, cause, 0, row["received_at"], evaluation))
+        else:
+            assert isinstance(first, JuryRequested)
+            requests.append((acceptance, row, evaluation.deadline(policy), pending_event(producer, cause, first, 0)))
+    if requests:
+        await outbox.append_many(conn, [r[3] for r in requests], producer=producer)
+        await queries.await_jury(conn, task_ids=[r[1]["task_id"] for r in requests], deadlines=[r[2] for r in requests])
+    await issue_verdicts(conn, producer, verdicts)
+    if requests:
+        answers = {
+            a["task_id"]: a
+            for a in await all_rows(queries.pending_answers(conn, task_ids=[r[1]["task_id"] for r in requests]))
+        }
+        for acceptance, row, _, _ in requests:
+            if row["task_id"] in answers:
+                await answer(conn, producer, policy, acceptance, row, answers[row["task_id"]])
 
 
 async def answer(
@@ -181,7 +228,7 @@ async def answer(
     await queries.set_answer_disposition(conn, event_id=answered["event_id"], disposition="used")
     verdict = events[0]
     assert isinstance(verdict, VerdictIssued)
-    await issue_verdict(conn, producer, verdict, answer_cause(answered), 0, row["received_at"], evaluation)
+    await issue_verdicts(conn, producer, [Decided(verdict, answer_cause(answered), 0, row["received_at"], evaluation)])
 
 
 async def time_out(
@@ -194,4 +241,4 @@ async def time_out(
     verdict = events[0]
     assert isinstance(verdict, VerdictIssued)
     cause = Cause(row["task_event_id"], deadline, row["task_correlation_id"])
-    await issue_verdict(conn, producer, verdict, cause, 1, row["received_at"], evaluation)
+    await issue_verdicts(conn, producer, [Decided(verdict, cause, 1, row["received_at"], evaluation)])

@@ -1,4 +1,7 @@
-"""Kafka handlers: each runs in one transaction with its inbox claim (libs/messaging)."""
+"""Kafka handlers: each runs in one transaction with its inbox claim (libs/messaging).
+
+TaskCompleted is handled a run at a time (every consecutive one of a poll together), so a
+poll of tasks costs a few statements rather than a few per task."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from pactline_events import (
     TaskDisputed,
 )
 from pactline_identities import known_keys
-from pactline_messaging import EventHandlers, HandlerContext
+from pactline_messaging import EventHandlers, HandlerContext, RunContext
 
 from . import evaluating, metrics
 from .store import all_rows, queries
@@ -27,7 +30,7 @@ handlers.on(ApiKeyIssued)(known_keys.key_issued)
 handlers.on(ApiKeyRevoked)(known_keys.key_revoked)
 
 
-def _policy(ctx: HandlerContext):
+def _policy(ctx: HandlerContext | RunContext):
     return ctx.deps.settings.policy()
 
 
@@ -44,8 +47,8 @@ async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
     )
     acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)
     # Tasks measured elsewhere (another stream, maybe another partition) may have come first.
-    for parked in await all_rows(queries.parked_for_acceptance(ctx.conn, acceptance_id=pact.acceptance_id)):
-        await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), acceptance, parked)
+    parked = await all_rows(queries.parked_for_acceptance(ctx.conn, acceptance_id=pact.acceptance_id))
+    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), [(acceptance, row) for row in parked])
 
 
 @handlers.on(AcceptanceRevoked)
@@ -58,28 +61,48 @@ async def acceptance_revoked(ctx: HandlerContext, event: Envelope) -> None:
     )
 
 
-@handlers.on(TaskCompleted)
-async def task_completed(ctx: HandlerContext, event: Envelope) -> None:
-    task: TaskCompleted = event.payload
-    acceptance = await queries.get_acceptance(ctx.conn, acceptance_id=task.acceptance_id)
-    inserted = await queries.insert_evaluation(
-        ctx.conn,
-        task_id=task.task_id,
-        acceptance_id=task.acceptance_id,
-        task=evaluating.payload_text(task),
-        task_event_id=event.event_id,
-        task_correlation_id=event.correlation_id,
-        completed_at=event.occurred_at,
-        status="parked" if acceptance is None else "awaiting_jury",
-    )
-    if inserted is None:
-        log.warning("task %s was already received (event %s ignored)", task.task_id, event.event_id)
-        return
-    if acceptance is None:
-        log.info("task %s parked until acceptance %s arrives", task.task_id, task.acceptance_id)
-        return
-    row = await queries.lock_evaluation(ctx.conn, task_id=task.task_id)
-    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), acceptance, row)
+@handlers.on_run(TaskCompleted)
+async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
+    """Each task is stored, parked when its acceptance has not arrived, else started. A task
+    received before (here or earlier in the run) is ignored."""
+    first: dict[str, Envelope] = {}
+    for event in events:
+        task: TaskCompleted = event.payload
+        if task.task_id in first:
+            log.warning("task %s was already received (event %s ignored)", task.task_id, event.event_id)
+            continue
+        first[task.task_id] = event
+    acceptance_ids = sorted({e.payload.acceptance_id for e in first.values()})
+    acceptances = {
+        r["acceptance_id"]: r for r in await all_rows(queries.get_acceptances(ctx.conn, acceptance_ids=acceptance_ids))
+    }
+    tasks = [e.payload for e in first.values()]
+    inserted = {
+        r["task_id"]: r
+        for r in await all_rows(
+            queries.insert_evaluations(
+                ctx.conn,
+                task_ids=[t.task_id for t in tasks],
+                acceptance_ids=[t.acceptance_id for t in tasks],
+                tasks=[evaluating.payload_text(t) for t in tasks],
+                task_event_ids=[e.event_id for e in first.values()],
+                task_correlation_ids=[e.correlation_id for e in first.values()],
+                completed_ats=[e.occurred_at for e in first.values()],
+                statuses=["awaiting_jury" if t.acceptance_id in acceptances else "parked" for t in tasks],
+            )
+        )
+    }
+    started = []
+    for task_id, event in first.items():
+        row = inserted.get(task_id)
+        acceptance_id = event.payload.acceptance_id
+        if row is None:
+            log.warning("task %s was already received (event %s ignored)", task_id, event.event_id)
+        elif acceptance_id not in acceptances:
+            log.info("task %s parked until acceptance %s arrives", task_id, acceptance_id)
+        else:
+            started.append((acceptances[acceptance_id], row))
+    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), started)
 
 
 @handlers.on(JuryDeliberated)

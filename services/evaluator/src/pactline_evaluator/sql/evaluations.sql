@@ -6,15 +6,20 @@ ON CONFLICT (acceptance_id) DO NOTHING;
 -- name: get_acceptance^
 SELECT * FROM acceptances WHERE acceptance_id = :acceptance_id;
 
+-- name: get_acceptances
+SELECT * FROM acceptances WHERE acceptance_id = ANY(:acceptance_ids::text[]);
+
 -- name: revoke_acceptance!
 UPDATE acceptances SET revoked_at = :revoked_at, revoked_by = :revoked_by
 WHERE acceptance_id = :acceptance_id AND revoked_at IS NULL;
 
--- name: insert_evaluation<!
+-- name: insert_evaluations
+-- The rows inserted (a task already received is skipped), locked by this transaction.
 INSERT INTO evaluations (task_id, acceptance_id, task, task_event_id, task_correlation_id, completed_at, status)
-VALUES (:task_id, :acceptance_id, :task, :task_event_id, :task_correlation_id, :completed_at, :status)
+SELECT * FROM unnest(:task_ids::text[], :acceptance_ids::text[], :tasks::text[], :task_event_ids::uuid[],
+                     :task_correlation_ids::uuid[], :completed_ats::timestamptz[], :statuses::text[])
 ON CONFLICT (task_id) DO NOTHING
-RETURNING task_id;
+RETURNING *;
 
 -- name: lock_evaluation^
 SELECT * FROM evaluations WHERE task_id = :task_id FOR UPDATE;
@@ -24,10 +29,12 @@ SELECT * FROM evaluations WHERE acceptance_id = :acceptance_id AND status = 'par
 ORDER BY completed_at, task_id FOR UPDATE;
 
 -- name: await_jury!
-UPDATE evaluations SET status = 'awaiting_jury', deadline = :deadline WHERE task_id = :task_id;
+UPDATE evaluations e SET status = 'awaiting_jury', deadline = d.deadline
+FROM unnest(:task_ids::text[], :deadlines::timestamptz[]) AS d(task_id, deadline)
+WHERE e.task_id = d.task_id;
 
 -- name: mark_decided!
-UPDATE evaluations SET status = 'decided' WHERE task_id = :task_id;
+UPDATE evaluations SET status = 'decided' WHERE task_id = ANY(:task_ids::text[]);
 
 -- name: overdue
 SELECT task_id FROM evaluations
@@ -51,12 +58,20 @@ RETURNING event_id;
 SELECT * FROM jury_answers WHERE task_id = :task_id AND disposition = 'pending'
 ORDER BY answered_at, event_id LIMIT 1;
 
+-- name: pending_answers
+-- Each task's first pending answer (the one pending_answer gives).
+SELECT DISTINCT ON (task_id) * FROM jury_answers
+WHERE task_id = ANY(:task_ids::text[]) AND disposition = 'pending'
+ORDER BY task_id, answered_at, event_id;
+
 -- name: set_answer_disposition!
 UPDATE jury_answers SET disposition = :disposition WHERE event_id = :event_id;
 
--- name: insert_verdict<!
+-- name: insert_verdicts
+-- The tasks whose verdict this inserted: a task that has one already is skipped.
 INSERT INTO verdicts (task_id, verdict_id, acceptance_id, outcome, event_id, occurred_at, payload)
-VALUES (:task_id, :verdict_id, :acceptance_id, :outcome, :event_id, :occurred_at, :payload)
+SELECT * FROM unnest(:task_ids::text[], :verdict_ids::text[], :acceptance_ids::text[], :outcomes::text[],
+                     :event_ids::uuid[], :occurred_ats::timestamptz[], :payloads::text[])
 ON CONFLICT (task_id) DO NOTHING
 RETURNING task_id;
 
@@ -76,8 +91,8 @@ VALUES (:task_id, :event_id, :disputed_at, :disputed_by, :disposition)
 ON CONFLICT (task_id) DO NOTHING
 RETURNING task_id;
 
--- name: get_dispute^
-SELECT * FROM disputes WHERE task_id = :task_id;
+-- name: get_disputes
+SELECT * FROM disputes WHERE task_id = ANY(:task_ids::text[]);
 
 -- name: set_dispute_disposition!
 UPDATE disputes SET disposition = :disposition WHERE task_id = :task_id AND disposition = 'pending';
