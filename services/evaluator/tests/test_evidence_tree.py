@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pactline_escrow.merkle import VerdictTree
+from pactline_evaluator import evidence_tree
 from pactline_evaluator.evidence_tree import (
     clause_tree,
     eth_abi_leaf_encoding,
@@ -100,6 +101,12 @@ def test_the_hand_laid_leaf_is_eth_abis_byte_for_byte(task_id, clause_id, digest
 @pytest.mark.parametrize("task_id", ["", "t" * 31, "t" * 32, "t" * 33, "t" * 64, "tâche-é-1"])
 def test_the_hand_laid_leaf_at_the_padding_edges(task_id):
     assert leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII) == eth_abi_leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=600))
+def test_the_c_keccak_is_eth_utils_keccak(data):
+    assert evidence_tree.keccak(data) == keccak(data)
 
 
 def test_an_output_digest_of_another_length_is_refused():
