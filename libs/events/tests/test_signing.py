@@ -6,6 +6,7 @@ import json
 from uuid import UUID
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ from pactline_events import (
     topics_written_by,
     verify_chain,
 )
-from pactline_events.signing import insert_signature, remove_signature
+from pactline_events.signing import TrustedKey, insert_signature, remove_signature
 
 # RFC 8032, section 7.1, TEST 1 (the empty message).
 RFC_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
@@ -253,3 +254,16 @@ def test_chain_verifier_with_signatures_names_the_forged_event():
 
 def test_task_completed_from_the_gateway_is_authorised():
     assert "gateway" in producers_of(TaskCompleted.event_type)
+
+
+def test_verification_follows_rfc_8032_test_vector_2():
+    """RFC 8032, section 7.1, TEST 2: a one-byte message; any changed byte does not verify."""
+    public = bytes.fromhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
+    signature = bytes.fromhex(
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+        "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+    )
+    key = TrustedKey("vector:1", "vector", Ed25519PublicKey.from_public_bytes(public))
+    assert key.verifies(signature, bytes([0x72]))
+    assert not key.verifies(signature, bytes([0x73]))
+    assert not key.verifies(bytes([signature[0] ^ 1]) + signature[1:], bytes([0x72]))

@@ -20,6 +20,7 @@ docs/events.md specifies all of it for other languages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -28,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from .canonical import canonical_json
 from .catalog import producers_of
@@ -165,6 +167,21 @@ class TrustedKey:
     @property
     def public_hex(self) -> str:
         return _public_raw(self.public_key).hex()
+
+    @functools.cached_property
+    def _raw(self) -> bytes:
+        return _public_raw(self.public_key)
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` is this key's Ed25519 signature of ``message`` (RFC 8032).
+
+        Checked by libsodium (PyNaCl), which took half the time of OpenSSL's verification
+        here; every consumer verifies every event it acts on."""
+        try:
+            crypto_sign_open(signature + message, self._raw)
+        except BadSignatureError:
+            return False
+        return True
 
 
 class TrustStore:
@@ -312,10 +329,8 @@ class EventVerifier:
             signed = remove_signature(raw, signature)
             if signed is None:
                 raise forged("the signature is not a top-level member of the event's bytes")
-            try:
-                trusted.public_key.verify(bytes.fromhex(signature), signed)
-            except InvalidSignature:
-                raise forged(f"signature does not verify with key {key_id!r}: altered or forged") from None
+            if not trusted.verifies(bytes.fromhex(signature), signed):
+                raise forged(f"signature does not verify with key {key_id!r}: altered or forged")
         if topic is not None:
             carried = (routes if routes is not None else CATALOG_ROUTES).get(topic, ())
             if event_type not in carried:
