@@ -33,7 +33,7 @@ from pactline_pacts.fields import decimal_text
 from . import pass_rule
 from .checks import run_check
 from .checks.result import MAX_DETAIL, CheckResult, clip
-from .evidence import task_evidence
+from .evidence import provenance_of, task_evidence
 from .evidence_tree import evidence_root
 from .provenance import Dispute, apply_dispute, apply_provenance
 from .sampling import SamplingPolicy, is_sampled
@@ -302,7 +302,7 @@ def _verdict(
         weighted_score=pass_rule.score_text(passed, total),
         evidence_digest=evidence_root(task.task_id, task.output_digest, results),
         output_digest=task.output_digest,
-        provenance=task_evidence(task).provenance,
+        provenance=provenance_of(task),
         jury_status="not_needed" if not judged else "answered" if jury is not None else "timed_out",
         evaluator_version=EVALUATOR_VERSION,
         panel_version=jury.panel_version if judged and jury is not None else None,
