@@ -267,3 +267,15 @@ def test_verification_follows_rfc_8032_test_vector_2():
     assert key.verifies(signature, bytes([0x72]))
     assert not key.verifies(signature, bytes([0x73]))
     assert not key.verifies(bytes([signature[0] ^ 1]) + signature[1:], bytes([0x72]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(message=st.binary(max_size=2048))
+def test_libsodium_signs_exactly_as_openssl(message):
+    """Ed25519 is deterministic: the signature the outbox makes (libsodium) is OpenSSL's, byte for byte."""
+    assert REGISTRY.signature(message) == REGISTRY.private_key.sign(message)
+    assert REGISTRY.trusted().verifies(REGISTRY.signature(message), message)
+
+
+def test_libsodium_signature_of_the_rfc_8032_vector():
+    assert REGISTRY.signature(b"").hex() == RFC_SIGNATURE

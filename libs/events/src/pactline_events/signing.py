@@ -31,7 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from nacl.bindings import crypto_sign_open
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
 
 from .canonical import canonical_json
@@ -120,6 +120,18 @@ class EventSigningKey:
         """The public half, as a trust store lists it."""
         return TrustedKey(self.key_id, self.producer, self.private_key.public_key())
 
+    @functools.cached_property
+    def _libsodium_secret(self) -> bytes:
+        seed = self.private_key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        return crypto_sign_seed_keypair(seed)[1]
+
+    def signature(self, message: bytes) -> bytes:
+        """The Ed25519 signature of ``message`` (RFC 8032: deterministic, the same bytes as
+        OpenSSL's), made by libsodium (PyNaCl), the faster of the two here."""
+        return crypto_sign(message, self._libsodium_secret)[:64]
+
     def sign(self, envelope: Envelope) -> tuple[Envelope, bytes]:
         """``envelope`` signed with this key, and its canonical bytes (what goes on the log).
 
@@ -131,7 +143,7 @@ class EventSigningKey:
         if envelope.key_id != self.key_id or envelope.signature is not None:
             envelope = envelope.model_copy(update={"key_id": self.key_id, "signature": None})
         unsigned = encode(envelope)
-        signature = self.private_key.sign(unsigned).hex()
+        signature = self.signature(unsigned).hex()
         return envelope.model_copy(update={"signature": signature}), insert_signature(unsigned, signature)
 
 
