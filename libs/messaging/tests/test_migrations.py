@@ -47,6 +47,7 @@ async def test_apply_is_idempotent_and_refuses_edited_migrations(database_url, d
             "messaging/0001_messaging.sql",
             "messaging/0002_projection_states.sql",
             "messaging/0003_outbox_lanes.sql",
+            "messaging/0004_outbox_lz4.sql",
             "svc/0001_things.sql",
         ]
         assert await migrations.apply(conn, db_schema, sources) == []
@@ -95,3 +96,18 @@ async def test_outbox_append_outside_a_transaction_is_refused(database_url, db_s
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
         await pool.close()
+
+
+async def test_outbox_values_are_lz4_compressed(database_url, db_schema):
+    """The local PostgreSQL (Debian's) has lz4: the migration sets it on the outbox values."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await migrations.apply(conn, db_schema, [("messaging", migrations.MESSAGING_MIGRATIONS)])
+        method = await conn.fetchval(
+            """SELECT attcompression FROM pg_attribute
+               WHERE attrelid = ($1 || '.outbox')::regclass AND attname = 'value'""",
+            db_schema,
+        )
+        assert method == b"l"  # "char": l is lz4, p pglz
+    finally:
+        await conn.close()
