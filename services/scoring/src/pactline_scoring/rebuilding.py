@@ -5,6 +5,7 @@ own projection runner would otherwise keep folding from its old position)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from datetime import datetime
 import asyncpg
 
 from pactline_messaging import DeadLetterPublisher, ProjectionRunner, idempotent_producer, open_pool
-from pactline_messaging.garbage_collection import replay_thresholds
+from pactline_messaging.garbage_collection import COLLECT_EVERY, collection_paused
 
 from .app import SPEC
 from .ledger import snapshot_digest, snapshot_document
@@ -102,15 +103,20 @@ def replay_runner(
 
 
 async def catch_up(runner: ProjectionRunner, progress: Callable[[int, int], None] | None = None) -> None:
-    """Start ``runner``, wait until it has folded everything on its topics, stop it."""
-    with replay_thresholds():
+    """Start ``runner``, wait until it has folded everything on its topics, stop it (garbage
+    collection paused meanwhile: ``pactline_messaging.garbage_collection``)."""
+    with collection_paused():
         await runner.start()
         try:
             total = None
+            collected_at = 0
             while (left := await runner.lag()) > 0:
                 total = total or left
                 if progress is not None:
                     progress(total - left, total)
+                if runner.folded - collected_at >= COLLECT_EVERY:
+                    gc.collect()
+                    collected_at = runner.folded
                 await asyncio.sleep(0.2)
             if progress is not None and total:
                 progress(total, total)
