@@ -11,6 +11,8 @@ read again from offset 0.
 
 Every event is verified before it is folded (``pactline_events.signing``); a forged or
 misrouted one goes to the dead-letter topic and moves nothing, not even its stream's position.
+The runner decodes and verifies the next poll while the previous one's transaction runs; polls
+still fold and commit one at a time, in log order.
 """
 
 from __future__ import annotations
