@@ -41,7 +41,6 @@ from pactline_events.signing import insert_signature
 from pactline_events.topics import ACCEPTANCES, ESCROW, VERDICTS
 from pactline_messaging import (
     DeadLetterPublisher,
-    ProjectionRunner,
     endpoints,
     event_keys,
     idempotent_producer,
@@ -53,6 +52,7 @@ from pactline_pacts import pact_hash, parse_pact
 from pactline_scoring.app import SPEC
 from pactline_scoring.formula import FormulaParams
 from pactline_scoring.projection import ScoringProjection
+from pactline_scoring.rebuilding import catch_up, replay_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / ".local" / "bench"
@@ -302,24 +302,23 @@ async def rebuild(total: int) -> float:
     producer = idempotent_producer(BOOTSTRAP, "bench-scoring-dlq")
     await producer.start()
     projection = ScoringProjection(FormulaParams(), topics=TOPICS, announce=False)
-    runner = ProjectionRunner(
-        projection, pool, BOOTSTRAP, DeadLetterPublisher(producer, "bench-scoring"), max_records=2000
-    )
+    # The runner, poll sizes and GC thresholds of `pactline scoring rebuild`.
+    runner = replay_runner(projection, pool, BOOTSTRAP, DeadLetterPublisher(producer, "bench-scoring"))
+    reported = 0
+
+    def progress(done: int, _total: int) -> None:
+        nonlocal reported
+        if done >= reported + total // 10:
+            log(f"rebuilt {done}/{total} ({done / (time.perf_counter() - started):.0f}/s)")
+            reported = done
+
     try:
         started = time.perf_counter()
-        await runner.start()
-        reported = 0
-        while (lag := await runner.lag()) > 0:
-            done = total - lag
-            if done >= reported + total // 10:
-                log(f"rebuilt {done}/{total} ({done / (time.perf_counter() - started):.0f}/s)")
-                reported = done
-            await asyncio.sleep(0.5)
+        await catch_up(runner, progress)
         elapsed = time.perf_counter() - started
         agents = await pool.fetchval("SELECT count(*) FROM agents")
         assert agents == AGENTS, f"expected {AGENTS} agents scored, got {agents}"
     finally:
-        await runner.stop()
         await producer.stop()
         await pool.execute(f"DROP SCHEMA {schema} CASCADE")
         await pool.close()

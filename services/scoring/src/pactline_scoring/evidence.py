@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pactline_events import EscrowSettled, PactAccepted, VerdictIssued
 
@@ -16,9 +17,12 @@ from .formula import ECONOMIC, MICRO, QUALITY_DIMENSIONS, FormulaParams
 RELIABILITY = "reliability"
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """Raw evidence for one dimension, in micro-units: passes, failures and erased passes."""
+class Contribution(NamedTuple):
+    """Raw evidence for one dimension, in micro-units: passes, failures and erased passes.
+
+    Contributions and evidence are named tuples, not frozen dataclasses: a rebuild makes
+    several per event, and a tuple is built several times faster (immutable all the same).
+    """
 
     dimension: str
     passed: int = 0
@@ -26,8 +30,7 @@ class Contribution:
     burned: int = 0
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """One verdict or settlement, reduced to what the formula reads."""
 
     event_id: str

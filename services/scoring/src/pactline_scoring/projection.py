@@ -10,7 +10,6 @@ acceptance into changes of the agent's cells and totals (the same arithmetic as
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from uuid import UUID
 
 import aiosql
 import asyncpg
+import orjson
 
 from pactline_events import Envelope, EscrowSettled, PactAccepted, TopicSpec, VerdictIssued
 from pactline_events.topics import ACCEPTANCES, ESCROW, VERDICTS
@@ -235,13 +235,19 @@ async def _store_evidence(
                     evidence.acceptance_id,
                     evidence.agent_id,
                     event.occurred_at,
-                    json.dumps([[c.dimension, c.passed, c.failed, c.burned] for c in evidence.contributions]),
-                    json.dumps(_refs(event)),
+                    _json_text([[c.dimension, c.passed, c.failed, c.burned] for c in evidence.contributions]),
+                    _json_text(_refs(event)),
                 )
             )
     if rows:
         # COPY: the runner folds each stream position once, so an event never comes twice.
         await conn.copy_records_to_table("evidence", records=rows)
+
+
+def _json_text(value: Any) -> str:
+    """JSON text for a jsonb column, with orjson: a few times faster than json, on every event of
+    a rebuild. Its integers stop at 64 bits; event integers stop at 2^53 (canonical JSON)."""
+    return orjson.dumps(value).decode()
 
 
 def _num(value: Decimal) -> int:
