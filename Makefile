@@ -14,7 +14,7 @@ export PACTLINE_KAFKA_USERNAME ?= admin
 export PACTLINE_KAFKA_PASSWORD ?= $(shell scripts/infra/kafka.sh credentials admin 2>/dev/null)
 endif
 
-.PHONY: help setup up down topics keys compose-secrets contracts services services-down status demo test test-fast lint schemas bench
+.PHONY: help setup up down reset topics keys compose-secrets contracts services services-down status demo test test-fast lint schemas bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ down: ## Stop services, anvil, PostgreSQL and Kafka (by PID); data stays under .
 	@scripts/infra/anvil.sh stop
 	@scripts/infra/postgres.sh stop
 	@scripts/infra/kafka.sh stop
+
+reset: down ## Stop everything and delete the local stack's data (Kafka log, PostgreSQL, chain); jars, npm tools and keys stay
+	@L="$${PACTLINE_LOCAL:-.local}"; rm -rf "$$L/kafka/data" "$$L/kafka/acls.stamp" "$$L/postgres/data" "$$L/anvil/state.json" "$$L/chain"
+	@echo "local data deleted: the next 'make up' starts an empty stack"
 
 demo: services contracts ## Bring everything up, deploy the contracts, show the services ready
 	@$(UV) python scripts/demo.py

@@ -39,7 +39,7 @@ from pactline_messaging import OutboxRelay, endpoints, idempotent_producer, open
 from pactline_service import build_app
 from topic_reader import start_group_at_end
 
-VERDICTS = int(os.environ.get("PACTLINE_BENCH_VERDICTS", "10000"))
+VERDICTS = int(os.environ.get("PACTLINE_BENCH_VERDICTS", "6000"))
 REPLICAS = int(os.environ.get("PACTLINE_BENCH_EVALUATOR_REPLICAS", "2"))
 ACCEPTANCE_COUNT = 240
 POLL_S = 0.02
