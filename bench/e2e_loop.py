@@ -59,7 +59,7 @@ import kafka_baseline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-from evaluator_testkit import completed, deterministic, pact_document
+from evaluator_testkit import DETERMINISTIC_CLAUSES, completed, pact_document
 from pactline_escrow import BuyerClient
 from pactline_evaluator.app import SPEC as EVALUATOR
 from pactline_evaluator.settings import EvaluatorSettings
@@ -91,14 +91,7 @@ FAIL_EVERY = 10
 TARGETS = {"throughput": 0.25, "open_loop_p99": 3.0}
 # The local stack's settlement (scripts/services.sh); the environment overrides these.
 LOCAL_SETTLEMENT = {"PACTLINE_SETTLEMENT_CONFIRMATIONS": "1", "PACTLINE_SETTLEMENT_BATCH_MAX_AGE_S": "5"}
-CLAUSES = [
-    deterministic("schema", "json_schema", 20, schema={"type": "object", "required": ["answer"]}),
-    deterministic("cites", "regex_required", 20, pattern="#[0-9]+"),
-    deterministic("polite", "not_contains", 10, severity="should", values=["idiot"]),
-    deterministic("fast", "max_latency_ms", 10, severity="should", limit_ms=2000),
-    deterministic("short", "length_bounds", 10, severity="should", max=4000),
-    deterministic("no-pii", "no_pii", 30),
-]
+CLAUSES = DETERMINISTIC_CLAUSES
 TOPICS = {spec.name: spec for spec in EVENT_TOPICS}
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-from evaluator_testkit import accepted, completed, deterministic
+from evaluator_testkit import DETERMINISTIC_CLAUSES, accepted, completed
 from pactline_evaluator.app import SPEC
 from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import utc_now
@@ -45,14 +45,7 @@ ACCEPTANCE_COUNT = 240
 POLL_S = 0.02
 STARTUP_TIMEOUT_S = 120
 RESULTS = Path(__file__).resolve().parents[1] / ".local" / "bench"
-CLAUSES = [
-    deterministic("schema", "json_schema", 20, schema={"type": "object", "required": ["answer"]}),
-    deterministic("cites", "regex_required", 20, pattern="#[0-9]+"),
-    deterministic("polite", "not_contains", 10, severity="should", values=["idiot"]),
-    deterministic("fast", "max_latency_ms", 10, severity="should", limit_ms=2000),
-    deterministic("short", "length_bounds", 10, severity="should", max=4000),
-    deterministic("no-pii", "no_pii", 30),
-]
+CLAUSES = DETERMINISTIC_CLAUSES
 
 
 def log(message: str) -> None:

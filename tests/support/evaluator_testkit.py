@@ -103,6 +103,18 @@ def deterministic(cid: str, kind: str, weight: int, severity: str = "must", **fi
     return {"id": cid, "kind": kind, "weight": weight, "severity": severity, "dimension": "accuracy", **fields}
 
 
+DETERMINISTIC_CLAUSES = [
+    deterministic("schema", "json_schema", 20, schema={"type": "object", "required": ["answer"]}),
+    deterministic("cites", "regex_required", 20, pattern="#[0-9]+"),
+    deterministic("polite", "not_contains", 10, severity="should", values=["idiot"]),
+    deterministic("fast", "max_latency_ms", 10, severity="should", limit_ms=2000),
+    deterministic("short", "length_bounds", 10, severity="should", max=4000),
+    deterministic("no-pii", "no_pii", 30),
+]
+"""Six deterministic clauses (no jury) the benchmarks evaluate: bench/evaluator_verdicts.py and
+bench/e2e_loop.py measure the same pact."""
+
+
 def rubric(cid: str, weight: int, severity: str = "must", threshold: str = "0.7") -> dict[str, Any]:
     return {
         "id": cid,
