@@ -26,6 +26,10 @@ PIECES = st.sampled_from(
         "gh",
         "sk-",
         "order #12",
+        "0",
+        "12345678",  # one digit short of a phone
+        "123456789012",  # one digit short of a card
+        "4111-1111-1111-",
         "٣٤٥",
         "\uff11\uff12\uff13",  # full-width digits
         " ",
