@@ -87,6 +87,14 @@ def test_signing_is_deterministic_and_the_wire_bytes_are_canonical():
     assert encode(decode(first)) == first
 
 
+def test_a_payload_dumped_by_the_caller_gives_the_same_bytes():
+    envelope = sealed(key_id=REGISTRY.key_id)
+    data = envelope.payload.model_dump(mode="json")
+    assert encode(envelope, data) == encode(envelope)
+    assert REGISTRY.sign(envelope, data) == REGISTRY.sign(envelope)
+    assert envelope.to_json_dict(data) == envelope.to_json_dict()
+
+
 def test_unsigned_events_keep_their_bytes():
     envelope = sealed()
     assert b"signature" not in encode(envelope)

@@ -17,9 +17,13 @@ from .upcasters import upcast
 MAX_EVENT_BYTES = 900_000
 """Below the broker's default 1 MiB message limit, leaving room for headers."""
 
-def encode(envelope: Envelope) -> bytes:
-    """Canonical JSON bytes of the event: what goes on the wire and what is hashed."""
-    return canonical_json(envelope.to_json_dict())
+
+def encode(envelope: Envelope, payload_data: dict[str, Any] | None = None) -> bytes:
+    """Canonical JSON bytes of the event: what goes on the wire and what is hashed.
+
+    ``payload_data``: the payload's ``model_dump(mode="json")``, when the caller has it already.
+    """
+    return canonical_json(envelope.to_json_dict(payload_data))
 
 
 def event_hash(envelope: Envelope) -> str:

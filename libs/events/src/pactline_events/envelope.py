@@ -16,6 +16,9 @@ KEY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 SIGNATURE_PATTERN = r"^[0-9a-f]{128}$"
 
 
+_PAYLOAD = frozenset({"payload"})
+
+
 def _absent(value: object) -> bool:
     return value is None
 
@@ -70,9 +73,17 @@ class Envelope(BaseModel):
     def _payload(self, value: EventPayload) -> dict[str, Any]:
         return value.model_dump(mode="json")
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """Plain JSON data of the whole event, the input of canonical JSON and of the hash."""
-        return self.model_dump(mode="json")
+    def to_json_dict(self, payload_data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Plain JSON data of the whole event, the input of canonical JSON and of the hash.
+
+        ``payload_data``, when the caller already has it, must be ``payload.model_dump(mode="json")``
+        (the payload is then not dumped a second time).
+        """
+        if payload_data is None:
+            return self.model_dump(mode="json")
+        data = self.model_dump(mode="json", exclude=_PAYLOAD)
+        data["payload"] = payload_data
+        return data
 
 
 class PendingEvent(BaseModel):

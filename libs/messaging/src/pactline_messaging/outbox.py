@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -34,17 +35,28 @@ async def append(conn: asyncpg.Connection, pending: PendingEvent, *, producer: s
     return (await append_many(conn, [pending], producer=producer))[0]
 
 
-async def append_many(conn: asyncpg.Connection, pendings: Sequence[PendingEvent], *, producer: str) -> list[Envelope]:
+async def append_many(
+    conn: asyncpg.Connection,
+    pendings: Sequence[PendingEvent],
+    *,
+    producer: str,
+    payload_data: Sequence[dict[str, Any]] | None = None,
+) -> list[Envelope]:
     """Seal ``pendings`` in order (several may share a stream) and queue them, in two round trips.
 
     The same events, bytes and chain as appending them one by one; one statement takes and
     locks every stream head (in stream order, so two writers never wait on each other in a
     cycle), one more moves the heads, queues the events and wakes the relay.
+
+    ``payload_data``: each pending's ``payload.model_dump(mode="json")``, in order, when the
+    caller has computed it already (to store the payload too); it is not computed again.
     """
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the state change's transaction")
     if not pendings:
         return []
+    if payload_data is not None and len(payload_data) != len(pendings):
+        raise ValueError(f"{len(payload_data)} payload data for {len(pendings)} events")
     key = event_keys.signing_key(producer)  # before any statement: no key, no event
     streams = sorted({p.stream_id for p in pendings})
     # The no-op update locks an existing head; a new stream gets a genesis head, locked too.
@@ -60,22 +72,25 @@ async def append_many(conn: asyncpg.Connection, pendings: Sequence[PendingEvent]
     envelopes: list[Envelope] = []
     values: list[bytes] = []
     headers: list[str] = []
-    for pending in pendings:
+    trace: dict[str, str] = {}
+    propagate.inject(trace)  # the current trace context travels to consumers in Kafka headers
+    for index, pending in enumerate(pendings):
         seq, prev_hash = heads[pending.stream_id]
+        data = payload_data[index] if payload_data is not None else None
         if key is None:  # signatures not required (local use only)
             envelope = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash)
-            value = encode(envelope)
+            value = encode(envelope, data)
         else:
             unsigned = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash, key_id=key.key_id)
-            envelope, value = key.sign(unsigned)
+            envelope, value = key.sign(unsigned, data)
         heads[pending.stream_id] = (seq + 1, hashlib.sha256(value).hexdigest())
         carrier = {
             "event_type": envelope.event_type,
             "event_id": str(envelope.event_id),
             "correlation_id": str(envelope.correlation_id),
             "content-type": "application/json",
+            **trace,
         }
-        propagate.inject(carrier)  # trace context travels to consumers in Kafka headers
         envelopes.append(envelope)
         values.append(value)
         headers.append(orjson.dumps(carrier).decode())
