@@ -83,7 +83,8 @@ async def serve_instance(schema: str) -> None:
     settings = EvaluatorSettings(
         database_url=endpoints.database_url(), kafka_bootstrap=endpoints.kafka_bootstrap(), log_level="WARNING"
     )
-    app = build_app(dataclasses.replace(SPEC, schema=schema), settings)
+    # As `serve` builds it for the service's own process.
+    app = build_app(dataclasses.replace(SPEC, schema=schema), settings, freeze_after_startup=True)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with app.router.lifespan_context(app):

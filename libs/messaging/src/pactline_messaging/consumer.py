@@ -60,6 +60,7 @@ from pactline_events.signing import Routes
 from . import event_keys, inbox
 from .correlation import correlation_id
 from .dead_letters import DeadLetterPublisher
+from .garbage_collection import collections_deferred
 from .handling import EventHandlers, HandlerContext, RunContext
 from .metrics import BATCH_SIZE, EVENTS_CONSUMED
 from .retrying import is_infrastructure_error, message_policy
@@ -230,7 +231,8 @@ class EventConsumer:
             records = (records,)
         async with self._in_flight:
             try:
-                await self.apply(records)
+                with collections_deferred():
+                    await self.apply(records)
             except BaseException:
                 # Not committed: rewind so these records are read again rather than skipped.
                 await message.nack()

@@ -38,6 +38,7 @@ from pactline_messaging import (
     open_pool,
 )
 from pactline_messaging.event_keys import EventKeysMissing
+from pactline_messaging.garbage_collection import freeze_startup_objects
 from pactline_messaging.retrying import startup_policy
 
 from .http import install_http_middleware, probe_router
@@ -96,8 +97,15 @@ class ServiceSpec:
         return self.producer_name or self.name
 
 
-def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
-    """The service's ASGI app; ``settings`` defaults to ``spec.settings()`` read once, here."""
+def build_app(
+    spec: ServiceSpec, settings: ServiceSettings | None = None, *, freeze_after_startup: bool = False
+) -> FastAPI:
+    """The service's ASGI app; ``settings`` defaults to ``spec.settings()`` read once, here.
+
+    ``freeze_after_startup`` (for a process that runs this one service, as ``serve`` does):
+    once started, everything made so far is exempted from garbage collection
+    (``pactline_messaging.garbage_collection``). Not for a process that starts and stops many.
+    """
     settings = settings if settings is not None else spec.settings()
     if not isinstance(settings, spec.settings):
         raise TypeError(f"{spec.name} needs {spec.settings.__name__}, got {type(settings).__name__}")
@@ -108,6 +116,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(spec, settings) as service:
             app.state.service = service
+            if freeze_after_startup:
+                freeze_startup_objects()
             log.info("%s ready", spec.name)
             yield
             log.info("%s shutting down", spec.name)

@@ -11,7 +11,7 @@ from .settings import ServiceSettings
 def serve(spec: ServiceSpec, settings: ServiceSettings | None = None) -> None:
     """Read the spec's settings class from the environment once, build the app, run it."""
     settings = settings if settings is not None else spec.settings()
-    app = build_app(spec, settings)
+    app = build_app(spec, settings, freeze_after_startup=True)
     uvicorn.run(
         app,
         host=settings.http_host,
