@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from evaluator_testkit import POLICY, T0, accepted, completed
 from pactline_evaluator.domain import Evaluation, JuryAnswer, RubricOutcome, decide
-from pactline_events import JuryRequested, Outcome, VerdictIssued, canonical_json
+from pactline_evaluator.evaluating import payload_text
+from pactline_events import JuryRequested, Outcome, TaskCompleted, VerdictIssued, canonical_json
 
 # Each template: the clause (given whether the task will satisfy it) and what the task needs.
 # The task is a JSON object {"text": ..., "n": ...} plus measurements, tools and jury answers.
@@ -116,3 +117,29 @@ def test_verdicts_are_deterministic_and_follow_the_clauses(scenario):
         assert verdict.outcome is Outcome.PASS  # sampling never leaves a must out; every result passed
     if any(severity == "must" and not ok for severity, ok in satisfied):
         assert verdict.outcome is not Outcome.PASS
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    scenarios(),
+    st.text(max_size=40),
+    st.one_of(st.none(), st.text(max_size=10)),
+    st.sampled_from(["gateway", "buyer_only"]),
+)
+def test_a_task_decides_the_same_as_the_text_it_is_stored_as(scenario, extra, reference, provenance):
+    """A run of tasks is decided from the payloads just stored (evaluating.start); a parked or
+    replayed task from the stored text. Both give the same task, so the same verdict bytes."""
+    clauses, _, task, threshold = scenario
+    output = json.dumps({"text": " ".join(["reply", *task["words"], extra]), "n": task["n"], "m": 5})
+    payload = completed(
+        output,
+        tool_calls=task["tools"],
+        reference=reference,
+        provenance=provenance,
+        latency_ms=task.get("latency_ms", 10),
+    )
+    stored = TaskCompleted.model_validate_json(payload_text(payload))
+    assert stored == payload
+    pact = accepted(clauses, threshold)
+    decided = [decide(Evaluation(pact, t, T0), None, T0, POLICY)[0] for t in (payload, stored)]
+    assert canonical_json(decided[0].model_dump(mode="json")) == canonical_json(decided[1].model_dump(mode="json"))

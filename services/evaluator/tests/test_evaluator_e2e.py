@@ -12,6 +12,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client import REGISTRY
 
 from evaluator_testkit import accepted, completed, deterministic, rubric
 from pactline_evaluator.app import SPEC
@@ -245,11 +246,20 @@ async def test_a_poll_of_tasks_is_decided_as_one_run_as_if_one_by_one(database_u
     def claimed(pool):
         return pool.fetchval("SELECT count(*) = 24 FROM processed_events WHERE event_id = ANY($1)", ours)
 
+    def counted() -> tuple[float, float]:
+        verdicts = REGISTRY.get_sample_value("pactline_evaluator_verdicts_total", {"outcome": "PASS"})
+        results = REGISTRY.get_sample_value(
+            "pactline_evaluator_clause_results_total", {"kind": "regex_required", "outcome": "PASS"}
+        )
+        return verdicts or 0.0, results or 0.0
+
+    counted_before = counted()
     app = build_app(dataclasses.replace(SPEC, schema=db_schema), _settings(database_url, kafka_topics))
     async with app.router.lifespan_context(app):
         pool = app.state.service.pool
         await wait_for(lambda: pool.fetchval("SELECT count(*) = 20 FROM verdicts"), what="the 20 verdicts")
         await wait_for(lambda: claimed(pool), what="every event claimed")
+        assert counted() == (counted_before[0] + 20, counted_before[1] + 20)  # metrics: one per verdict and result
         outcomes = {r["task_id"]: r["outcome"] for r in await pool.fetch("SELECT task_id, outcome FROM verdicts")}
         assert outcomes == {t.task_id: "PASS" for t in tasks}  # the first event of task 3, not "no order number"
         first_of_3 = await pool.fetchval("SELECT task_event_id FROM evaluations WHERE task_id = $1", tasks[3].task_id)
@@ -265,6 +275,7 @@ async def test_a_poll_of_tasks_is_decided_as_one_run_as_if_one_by_one(database_u
         await wait_for(lambda: claimed(pool), what="the redelivered run claimed")
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'VerdictIssued'") == emitted == 20
         assert await pool.fetchval("SELECT count(*) FROM verdicts") == 20
+        assert counted() == (counted_before[0] + 20, counted_before[1] + 20)
     await kafka_producer.stop()
     await source.close()
     async with (await open_pool(database_url, "public")).acquire() as conn:

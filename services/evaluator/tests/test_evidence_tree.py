@@ -18,6 +18,7 @@ from pactline_evaluator.evidence_tree import (
     evidence_root,
     leaf_encoding,
     leaf_hash,
+    result_data,
     result_digest,
     verify_clause,
 )
@@ -98,6 +99,27 @@ def test_the_hand_laid_leaf_is_eth_abis_byte_for_byte(task_id, clause_id, digest
     assert leaf_encoding(task_id, digest.hex(), result) == eth_abi_leaf_encoding(task_id, digest.hex(), result)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    clause_id=_TEXTS,
+    kind=_TEXTS,
+    severity=st.sampled_from(["must", "should"]),
+    weight=st.integers(0, 100),
+    outcome=st.sampled_from(list(Outcome)),
+    measured=st.one_of(st.none(), _TEXTS),
+    detail=_TEXTS,
+    evaluated=st.booleans(),
+)
+def test_the_hand_built_result_data_is_pydantics_dump(
+    clause_id, kind, severity, weight, outcome, measured, detail, evaluated
+):
+    fields = {"kind": kind or "k", "severity": severity, "weight": weight, "outcome": outcome, "measured": measured}
+    fields |= {"clause_id": clause_id or "c", "detail": detail, "evaluated": evaluated, "dimension": kind or "d"}
+    result = FAST.model_copy(update=fields)
+    assert result_data(result) == result.model_dump(mode="json")
+    assert list(result_data(result)) == list(ClauseResult.model_fields)  # a new field must be added there too
+
+
 @pytest.mark.parametrize("task_id", ["", "t" * 31, "t" * 32, "t" * 33, "t" * 64, "tâche-é-1"])
 def test_the_hand_laid_leaf_at_the_padding_edges(task_id):
     assert leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII) == eth_abi_leaf_encoding(task_id, OUTPUT_DIGEST, NO_PII)
@@ -152,7 +174,7 @@ def test_the_tree_is_libs_escrows_tree_and_every_clause_has_a_proof(count):
 def test_a_changed_clause_result_or_task_does_not_verify():
     tree = clause_tree("tsk-1", OUTPUT_DIGEST, [NO_PII, FAST])
     proof = tree.proof(leaf_hash("tsk-1", OUTPUT_DIGEST, FAST))
-    passed_instead = FAST.model_copy(update={"outcome": "PASS"})
+    passed_instead = FAST.model_copy(update={"outcome": Outcome.PASS})
     assert not verify_clause(tree.root, leaf_hash("tsk-1", OUTPUT_DIGEST, passed_instead), proof)
     assert not verify_clause(tree.root, leaf_hash("tsk-2", OUTPUT_DIGEST, FAST), proof)
     other_measure = FAST.model_copy(update={"measured": "700"})

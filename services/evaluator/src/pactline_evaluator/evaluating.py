@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -99,10 +101,17 @@ def parsed_pact(text: str) -> PactAccepted:
     return PactAccepted.model_validate_json(text)
 
 
-def evaluation_of(acceptance: asyncpg.Record, evaluation: asyncpg.Record, dispute: asyncpg.Record | None) -> Evaluation:
+def evaluation_of(
+    acceptance: asyncpg.Record,
+    evaluation: asyncpg.Record,
+    dispute: asyncpg.Record | None,
+    task: TaskCompleted | None = None,
+) -> Evaluation:
+    """``task`` is the payload the row's ``task`` text was written from, when the caller has it
+    (a run of tasks just stored): the same model the text parses back to, without parsing it."""
     return Evaluation(
         parsed_pact(acceptance["pact"]),
-        TaskCompleted.model_validate_json(evaluation["task"]),
+        task if task is not None else TaskCompleted.model_validate_json(evaluation["task"]),
         evaluation["completed_at"],
         Dispute(dispute["disputed_at"], dispute["disputed_by"]) if dispute else None,
     )
@@ -136,6 +145,7 @@ async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[
     if not decided:
         return
     pendings = [pending_event(producer, d.cause, d.verdict, d.index) for d in decided]
+    data = [d.verdict.model_dump(mode="json") for d in decided]  # stored and sent: dumped once
     inserted = {
         r["task_id"]
         for r in await all_rows(
@@ -147,29 +157,36 @@ async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[
                 outcomes=[d.verdict.outcome.value for d in decided],
                 event_ids=[p.event_id for p in pendings],
                 occurred_ats=[d.cause.occurred_at for d in decided],
-                payloads=[payload_text(d.verdict) for d in decided],
+                payloads=[canonical_json(item).decode() for item in data],
             )
         )
     }
-    fresh = [(d, p) for d, p in zip(decided, pendings, strict=True) if d.verdict.task_id in inserted]
+    fresh = [(d, p, item) for d, p, item in zip(decided, pendings, data, strict=True) if d.verdict.task_id in inserted]
     for d in decided:
         if d.verdict.task_id not in inserted:
             log.info("task %s already has a verdict; nothing emitted", d.verdict.task_id)
     if not fresh:
         return
-    await outbox.append_many(conn, [p for _, p in fresh], producer=producer)
-    await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _ in fresh])
+    await outbox.append_many(
+        conn, [p for _, p, _ in fresh], producer=producer, payload_data=[item for _, _, item in fresh]
+    )
+    await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _, _ in fresh])
     now = datetime.now(UTC)
-    for d, _ in fresh:
+    verdicts: Counter[str] = Counter()
+    results: Counter[tuple[str, str]] = Counter()
+    for d, _, _ in fresh:
         if d.evaluation.dispute is not None:
             applied = dispute_applies(d.evaluation, d.cause.occurred_at)
             await queries.set_dispute_disposition(
                 conn, task_id=d.verdict.task_id, disposition="applied" if applied else "after_verdict"
             )
-        metrics.VERDICTS.labels(d.verdict.outcome.value).inc()
-        for result in d.verdict.clause_results:
-            metrics.CLAUSE_RESULTS.labels(result.kind, result.outcome.value).inc()
+        verdicts[d.verdict.outcome.value] += 1
+        results.update((r.kind, r.outcome.value) for r in d.verdict.clause_results)
         metrics.EVALUATION_SECONDS.observe(max(0.0, (now - d.received_at).total_seconds()))
+    for outcome, count in verdicts.items():  # one labelled increment per outcome, not per verdict
+        metrics.VERDICTS.labels(outcome).inc(count)
+    for (kind, outcome), count in results.items():
+        metrics.CLAUSE_RESULTS.labels(kind, outcome).inc(count)
 
 
 async def start(
@@ -177,17 +194,20 @@ async def start(
     producer: str,
     policy: Policy,
     started: list[tuple[asyncpg.Record, asyncpg.Record]],
+    tasks: Mapping[str, TaskCompleted] | None = None,
 ) -> None:
     """First decision on each task (acceptance row, evaluation row) whose acceptance is known:
     its verdict, or its jury request (and, if the jury's answer is already here, as in a
-    replay, the verdict that gives)."""
+    replay, the verdict that gives). ``tasks`` holds the payloads of rows just stored, by task
+    id; any other row's task is parsed from its stored text."""
     if not started:
         return
     disputes = await disputes_of(conn, [row["task_id"] for _, row in started])
     verdicts: list[Decided] = []
     requests: list[tuple[asyncpg.Record, asyncpg.Record, datetime, PendingEvent]] = []
     for acceptance, row in started:
-        evaluation = evaluation_of(acceptance, row, disputes.get(row["task_id"]))
+        task = tasks.get(row["task_id"]) if tasks else None
+        evaluation = evaluation_of(acceptance, row, disputes.get(row["task_id"]), task)
         cause = task_cause(row)
         first = decide(evaluation, None, evaluation.completed_at, policy)[0]
         if isinstance(first, VerdictIssued):

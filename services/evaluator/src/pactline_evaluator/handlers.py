@@ -102,7 +102,8 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
             log.info("task %s parked until acceptance %s arrives", task_id, acceptance_id)
         else:
             started.append((acceptances[acceptance_id], row))
-    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), started)
+    stored = {task_id: event.payload for task_id, event in first.items()}
+    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), started, stored)
 
 
 @handlers.on(JuryDeliberated)
