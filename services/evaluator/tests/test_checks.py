@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluator_testkit import clause, evidence
-from pactline_evaluator.checks import CHECKS, run_check
+from pactline_evaluator.checks import CHECKS, json_values, run_check
 from pactline_events import Outcome
 
 PASS, FAIL, INCONCLUSIVE = Outcome.PASS, Outcome.FAIL, Outcome.INCONCLUSIVE
@@ -238,3 +238,18 @@ def test_details_and_measured_values_are_bounded():
     result = run_check(clause("contains", values=phrases), evidence("nothing"))
     assert len(result.detail) <= 2000
     assert result.detail.endswith("…")
+
+
+def test_each_json_schema_clause_is_checked_against_its_own_schema_however_many_there_are():
+    """The schema text is kept per clause object (json_values._schema_text): clauses checked
+    in turn, more of them than are kept, each still uses its own schema."""
+    needs_n = clause("json_schema", schema={"type": "object", "required": ["n"]})
+    needs_m = clause("json_schema", schema={"type": "object", "required": ["m"]})
+    for _ in range(2):
+        assert run_check(needs_n, evidence('{"n": 1}')).outcome is PASS
+        assert run_check(needs_m, evidence('{"n": 1}')).outcome is FAIL
+    many = [clause("json_schema", schema={"type": "object", "required": [f"k{i}"]}) for i in range(1030)]
+    for i, each in enumerate(many):
+        assert run_check(each, evidence(f'{{"k{i}": 0}}')).outcome is PASS
+    assert len(json_values._SCHEMA_TEXTS) <= json_values._SCHEMA_TEXTS_KEPT
+    assert run_check(needs_m, evidence('{"m": 1}')).outcome is PASS

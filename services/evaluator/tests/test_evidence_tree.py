@@ -22,7 +22,7 @@ from pactline_evaluator.evidence_tree import (
     result_digest,
     verify_clause,
 )
-from pactline_events import ClauseResult, Outcome
+from pactline_events import ClauseResult, Outcome, canonical_json
 
 OUTPUT_DIGEST = "aa" * 32
 NO_PII = ClauseResult(
@@ -118,6 +118,7 @@ def test_the_hand_built_result_data_is_pydantics_dump(
     result = FAST.model_copy(update=fields)
     assert result_data(result) == result.model_dump(mode="json")
     assert list(result_data(result)) == list(ClauseResult.model_fields)  # a new field must be added there too
+    assert result_digest(result) == hashlib.sha256(canonical_json(result.model_dump(mode="json"))).digest()
 
 
 @pytest.mark.parametrize("task_id", ["", "t" * 31, "t" * 32, "t" * 33, "t" * 64, "tâche-é-1"])

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sha3
 from eth_abi import encode
 
@@ -53,8 +54,17 @@ def result_data(result: ClauseResult) -> dict[str, Any]:
 
 
 def result_digest(result: ClauseResult) -> bytes:
-    """SHA-256 of the clause result's canonical JSON (RFC 8785), every field included."""
-    return hashlib.sha256(canonical_json(result_data(result))).digest()
+    """SHA-256 of the clause result's canonical JSON (RFC 8785), every field included.
+
+    The data is flat, with ASCII keys, strings, booleans, null and a weight of 0 to 100: the
+    case where orjson's sorted output is the canonical form (``pactline_events.canonical``),
+    so it is written by orjson directly; a string orjson refuses takes ``canonical_json``."""
+    data = result_data(result)
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        text = canonical_json(data)
+    return hashlib.sha256(text).digest()
 
 
 def leaf_encoding(task_id: str, output_digest: str, result: ClauseResult) -> bytes:

@@ -104,6 +104,24 @@ def _validator(schema_text: str) -> Any:
     )
 
 
+_SCHEMA_TEXTS: dict[int, tuple[JsonSchemaClause, str]] = {}
+_SCHEMA_TEXTS_KEPT = 1024
+
+
+def _schema_text(clause: JsonSchemaClause) -> str:
+    """The clause's schema as sorted JSON text (the validator cache's key), written once per
+    clause object: a pact is parsed once and its clauses shared by all its tasks
+    (``evaluating.parsed_pact``). An entry holds its clause, so its id is never reused."""
+    hit = _SCHEMA_TEXTS.get(id(clause))
+    if hit is not None and hit[0] is clause:
+        return hit[1]
+    text = json.dumps(clause.json_schema, sort_keys=True, separators=(",", ":"))
+    if len(_SCHEMA_TEXTS) >= _SCHEMA_TEXTS_KEPT:
+        _SCHEMA_TEXTS.clear()
+    _SCHEMA_TEXTS[id(clause)] = (clause, text)
+    return text
+
+
 def _pointer(path: Any) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
@@ -114,7 +132,7 @@ def json_schema(clause: JsonSchemaClause, task: TaskEvidence) -> CheckResult:
     except NotJson as error:
         return failed("not JSON", about("the output", error))
     try:
-        validator = _validator(json.dumps(clause.json_schema, sort_keys=True, separators=(",", ":")))
+        validator = _validator(_schema_text(clause))
     except (jsonschema_rs.ValidationError, ValueError) as error:
         return inconclusive(None, f"the schema cannot be used: {str(error).splitlines()[0]}")
     errors = sorted((_pointer(e.instance_path), _pointer(e.schema_path)) for e in validator.iter_errors(value))
