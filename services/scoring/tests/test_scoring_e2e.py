@@ -15,7 +15,7 @@ from pactline_scoring.formula import FormulaParams
 from pactline_scoring.ledger import TrustLedger, snapshot_digest
 from pactline_scoring.rebuilding import rebuild as rebuild_and_replay
 from scoring_oracle import Oracle, publish, running_oracle, scenario
-from trust_events import T0
+from trust_events import T0, verdict
 from waiting import wait_for
 
 pytestmark = pytest.mark.infra
@@ -106,6 +106,13 @@ async def test_announcements_carry_the_cause_and_a_derived_id(oracle, run, kafka
     log, good, _ = scenario(run)
     await publish(kafka_topics, oracle.prefix, log.events)
     await wait_for(oracle.caught_up, what="the projection folded every event")
+    # The scenario's agent has four acceptances, so four partitions: a poll may bring an older
+    # verdict after newer ones were announced, which changes the served score at once and is
+    # announced with the next change (docs/scoring.md, section 11). A verdict newer than all
+    # of them, folded last, makes that next change.
+    latest = log.add(verdict(f"g-latest-{run}", f"acc-g0-{run}", good), T0 + timedelta(hours=1))
+    await publish(kafka_topics, oracle.prefix, [latest])
+    await wait_for(oracle.caught_up, what="the projection folded the latest verdict")
     rows = await oracle.service.pool.fetch(
         "SELECT value FROM outbox WHERE event_type = 'TrustScoreUpdated' AND stream_id = $1 ORDER BY stream_seq",
         f"trust-{good}",
