@@ -8,6 +8,7 @@ A test directory that needs it imports the fixture into its conftest:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -122,7 +123,7 @@ async def _funded_account(w3: AsyncWeb3):
 
 
 @pytest.fixture(scope="session")
-async def registry_chain(eth_rpc_url: str, tmp_path_factory: pytest.TempPathFactory) -> RegistryChain:
+async def registry_chain(eth_rpc_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RegistryChain]:
     """Fresh accounts (never anvil's well-known ones, whose nonces other suites use)."""
     w3 = connect(eth_rpc_url)
     admin = Signer(w3, await _funded_account(w3))
@@ -138,4 +139,5 @@ async def registry_chain(eth_rpc_url: str, tmp_path_factory: pytest.TempPathFact
             # A standing allowance: each job then costs three transactions, not four.
             for spender in (deployment.agentic_commerce, deployment.aggregate_escrow):
                 await buyer.approve(token, spender, 2**255)
-    return RegistryChain(w3, deployment, path, eth_rpc_url, deployment.evaluator, buyers, other_token)
+    yield RegistryChain(w3, deployment, path, eth_rpc_url, deployment.evaluator, buyers, other_token)
+    await w3.provider.disconnect()  # close web3's cached HTTP sessions

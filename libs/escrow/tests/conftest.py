@@ -98,7 +98,7 @@ async def _funded_account(w3: AsyncWeb3) -> LocalAccount:
 
 
 @pytest.fixture(scope="session")
-async def session_chain(eth_rpc_url: str) -> Chain:
+async def session_chain(eth_rpc_url: str) -> AsyncIterator[Chain]:
     w3 = connect(eth_rpc_url)
     admin = await _funded_account(w3)
     deployment = await deploy(w3, admin)
@@ -115,7 +115,8 @@ async def session_chain(eth_rpc_url: str) -> Chain:
     )
     await result.mint(buyer.address, 1_000_000 * ONE_USDC)
     await result.mint(stranger.address, 1_000_000 * ONE_USDC)
-    return result
+    yield result
+    await w3.provider.disconnect()  # close web3's cached HTTP sessions
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ async def foreign_chain(chain):
     try:
         yield w3
     finally:
+        await w3.provider.disconnect()
         await chain.rpc("anvil_setChainId", [31337])
 
 

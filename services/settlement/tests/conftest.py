@@ -13,9 +13,11 @@ from settlement_chain import Chain, Publisher, funded_account, new_chain
 
 
 @pytest.fixture(scope="session")
-async def chain(eth_rpc_url: str) -> Chain:
+async def chain(eth_rpc_url: str) -> AsyncIterator[Chain]:
     """Fresh contracts (and a mock USDC) on the project's anvil, for this test session."""
-    return await new_chain(eth_rpc_url)
+    fresh = await new_chain(eth_rpc_url)
+    yield fresh
+    await fresh.w3.provider.disconnect()  # close web3's cached HTTP sessions
 
 
 @pytest.fixture(scope="session")

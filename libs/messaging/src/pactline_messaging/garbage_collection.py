@@ -18,7 +18,8 @@ the collector). ``collections_deferred`` turns automatic collection off while a 
 applied and collects the young generations once it is done: at most one poll's cycles wait
 for the collector. ``freeze_startup_objects`` moves everything a service made while starting
 (modules, schemas, clients: over 100,000 objects) out of the collector's reach, so an
-occasional full collection no longer scans them (about 0.1 s each, several times a minute).
+occasional full collection no longer scans them (about 0.1 s each, one every second or two
+under load).
 """
 
 from __future__ import annotations
