@@ -32,6 +32,7 @@ from pactline_events import Envelope, EventError, EventRefused, EventVerifier, T
 
 from . import checkpoints, event_keys
 from .dead_letters import DeadLetterPublisher
+from .garbage_collection import collections_deferred
 from .handling import HandlerContext
 from .kafka_clients import KafkaCredentials, kafka_consumer
 from .retrying import is_infrastructure_error
@@ -273,7 +274,8 @@ class ProjectionRunner:
                 if not batches:
                     continue
                 try:
-                    events = await self._verified(batches)
+                    with collections_deferred():  # a poll's events live until folded (docs/messaging.md)
+                        events = await self._verified(batches)
                     backoff = 0.2
                 except Exception as exc:
                     # Dead letters could not be sent: read the poll again after a pause.
@@ -327,7 +329,8 @@ class ProjectionRunner:
         backoff = 0.2
         while True:
             try:
-                await self._fold_and_save(batches, events)
+                with collections_deferred():
+                    await self._fold_and_save(batches, events)
                 return
             except Exception as exc:
                 self._retry_later(exc, "on")
