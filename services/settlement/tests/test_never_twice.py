@@ -19,6 +19,7 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_utils import keccak
+from web3.exceptions import TransactionNotFound
 
 from pactline_escrow import JobStatus
 from pactline_events.topics import ACCEPTANCES, VERDICTS
@@ -135,8 +136,11 @@ async def test_killed_between_sending_and_recording_pays_exactly_once(
             row = await db.fetchrow("SELECT a.tx_hash FROM tx_attempts a JOIN transactions t USING (tx_id)")
             if row is None:
                 return None
-            tx = await chain.w3.eth.get_transaction(bytes(row["tx_hash"]))
-            return bytes(row["tx_hash"]) if tx is not None and tx["blockNumber"] is None else None
+            try:
+                tx = await chain.w3.eth.get_transaction(bytes(row["tx_hash"]))
+            except TransactionNotFound:
+                return None  # journaled before it is sent, by design: not in the pool yet
+            return bytes(row["tx_hash"]) if tx["blockNumber"] is None else None
 
         tx_hash = await wait_until(in_the_pool, what="the signed complete in the node's pool")
         first.kill()
