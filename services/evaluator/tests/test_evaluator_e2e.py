@@ -266,6 +266,9 @@ async def test_a_poll_of_tasks_is_decided_as_one_run_as_if_one_by_one(database_u
         assert first_of_3 == sent[1 + 3].event_id
         parked = await pool.fetch("SELECT task_id FROM evaluations WHERE status = 'parked'")
         assert [r["task_id"] for r in parked] == [orphan.task_id]
+        # Written decided with the decision (fresh tasks) or marked so when started (parked ones).
+        statuses = {r["task_id"]: r["status"] for r in await pool.fetch("SELECT task_id, status FROM evaluations")}
+        assert {statuses[t.task_id] for t in tasks} == {"decided"}
         emitted = await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'VerdictIssued'")
         # The run again, as a crash before the offset commit would redeliver it: nothing new.
         await pool.execute("DELETE FROM processed_events")

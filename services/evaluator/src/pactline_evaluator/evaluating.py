@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -101,19 +100,17 @@ def parsed_pact(text: str) -> PactAccepted:
     return PactAccepted.model_validate_json(text)
 
 
-def evaluation_of(
-    acceptance: asyncpg.Record,
-    evaluation: asyncpg.Record,
-    dispute: asyncpg.Record | None,
-    task: TaskCompleted | None = None,
-) -> Evaluation:
-    """``task`` is the payload the row's ``task`` text was written from, when the caller has it
-    (a run of tasks just stored): the same model the text parses back to, without parsing it."""
+def dispute_of(row: asyncpg.Record | None) -> Dispute | None:
+    return Dispute(row["disputed_at"], row["disputed_by"]) if row else None
+
+
+def evaluation_of(acceptance: asyncpg.Record, evaluation: asyncpg.Record, dispute: asyncpg.Record | None) -> Evaluation:
+    """A stored task's evaluation, its task parsed from the stored text."""
     return Evaluation(
         parsed_pact(acceptance["pact"]),
-        task if task is not None else TaskCompleted.model_validate_json(evaluation["task"]),
+        TaskCompleted.model_validate_json(evaluation["task"]),
         evaluation["completed_at"],
-        Dispute(dispute["disputed_at"], dispute["disputed_by"]) if dispute else None,
+        dispute_of(dispute),
     )
 
 
@@ -139,9 +136,12 @@ class Decided:
     evaluation: Evaluation
 
 
-async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[Decided]) -> None:
+async def issue_verdicts(
+    conn: asyncpg.Connection, producer: str, decided: list[Decided], *, rows_decided: bool = False
+) -> None:
     """Record and emit each verdict whose task has none yet (the unique key on the task: never a
-    second verdict, whatever is redelivered)."""
+    second verdict, whatever is redelivered), and mark its evaluation row decided unless
+    ``rows_decided`` (the rows were written so, with the decision)."""
     if not decided:
         return
     pendings = [pending_event(producer, d.cause, d.verdict, d.index) for d in decided]
@@ -170,7 +170,8 @@ async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[
     await outbox.append_many(
         conn, [p for _, p, _ in fresh], producer=producer, payload_data=[item for _, _, item in fresh]
     )
-    await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _, _ in fresh])
+    if not rows_decided:
+        await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _, _ in fresh])
     now = datetime.now(UTC)
     verdicts: Counter[str] = Counter()
     results: Counter[tuple[str, str]] = Counter()
@@ -189,42 +190,79 @@ async def issue_verdicts(conn: asyncpg.Connection, producer: str, decided: list[
         metrics.CLAUSE_RESULTS.labels(kind, outcome).inc(count)
 
 
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A task's first decision: its verdict, or its jury request and the deadline of the answer."""
+
+    evaluation: Evaluation
+    event: VerdictIssued | JuryRequested
+    deadline: datetime | None
+
+    @property
+    def status(self) -> str:
+        """The evaluation row's status once this decision is recorded."""
+        return "decided" if self.deadline is None else "awaiting_jury"
+
+
+def opening(evaluation: Evaluation, policy: Policy) -> Opening:
+    first = decide(evaluation, None, evaluation.completed_at, policy)[0]
+    if isinstance(first, VerdictIssued):
+        return Opening(evaluation, first, None)
+    assert isinstance(first, JuryRequested)
+    return Opening(evaluation, first, evaluation.deadline(policy))
+
+
 async def start(
     conn: asyncpg.Connection,
     producer: str,
     policy: Policy,
     started: list[tuple[asyncpg.Record, asyncpg.Record]],
-    tasks: Mapping[str, TaskCompleted] | None = None,
 ) -> None:
-    """First decision on each task (acceptance row, evaluation row) whose acceptance is known:
-    its verdict, or its jury request (and, if the jury's answer is already here, as in a
-    replay, the verdict that gives). ``tasks`` holds the payloads of rows just stored, by task
-    id; any other row's task is parsed from its stored text."""
+    """First decision on each stored task (acceptance row, evaluation row) whose acceptance has
+    just become known (a parked task): its row's status and deadline are set, then as
+    ``emit_openings``."""
     if not started:
         return
     disputes = await disputes_of(conn, [row["task_id"] for _, row in started])
-    verdicts: list[Decided] = []
-    requests: list[tuple[asyncpg.Record, asyncpg.Record, datetime, PendingEvent]] = []
-    for acceptance, row in started:
-        task = tasks.get(row["task_id"]) if tasks else None
-        evaluation = evaluation_of(acceptance, row, disputes.get(row["task_id"]), task)
-        cause = task_cause(row)
-        first = decide(evaluation, None, evaluation.completed_at, policy)[0]
-        if isinstance(first, VerdictIssued):
-            verdicts.append(Decided(first, cause, 0, row["received_at"], evaluation))
-        else:
-            assert isinstance(first, JuryRequested)
-            requests.append((acceptance, row, evaluation.deadline(policy), pending_event(producer, cause, first, 0)))
+    opened = [
+        (acceptance, row, opening(evaluation_of(acceptance, row, disputes.get(row["task_id"])), policy))
+        for acceptance, row in started
+    ]
+    requests = [(row["task_id"], o.deadline) for _, row, o in opened if o.deadline is not None]
     if requests:
-        await outbox.append_many(conn, [r[3] for r in requests], producer=producer)
-        await queries.await_jury(conn, task_ids=[r[1]["task_id"] for r in requests], deadlines=[r[2] for r in requests])
-    await issue_verdicts(conn, producer, verdicts)
+        await queries.await_jury(conn, task_ids=[r[0] for r in requests], deadlines=[r[1] for r in requests])
+    decided = [row["task_id"] for _, row, o in opened if o.deadline is None]
+    if decided:
+        await queries.mark_decided(conn, task_ids=decided)
+    await emit_openings(conn, producer, policy, opened)
+
+
+async def emit_openings(
+    conn: asyncpg.Connection,
+    producer: str,
+    policy: Policy,
+    opened: list[tuple[asyncpg.Record, asyncpg.Record, Opening]],
+) -> None:
+    """Emit each task's first decision (acceptance row, evaluation row, opening), its row
+    already holding the status and deadline the opening gives: the verdict, or the jury request
+    (and, if the jury's answer is already here, as in a replay, the verdict that gives)."""
+    requests = [(acceptance, row, o) for acceptance, row, o in opened if o.deadline is not None]
+    if requests:
+        await outbox.append_many(
+            conn, [pending_event(producer, task_cause(row), o.event, 0) for _, row, o in requests], producer=producer
+        )
+    verdicts = [
+        Decided(o.event, task_cause(row), 0, row["received_at"], o.evaluation)  # type: ignore[arg-type]
+        for _, row, o in opened
+        if o.deadline is None
+    ]
+    await issue_verdicts(conn, producer, verdicts, rows_decided=True)
     if requests:
         answers = {
             a["task_id"]: a
-            for a in await all_rows(queries.pending_answers(conn, task_ids=[r[1]["task_id"] for r in requests]))
+            for a in await all_rows(queries.pending_answers(conn, task_ids=[row["task_id"] for _, row, _ in requests]))
         }
-        for acceptance, row, _, _ in requests:
+        for acceptance, row, _ in requests:
             if row["task_id"] in answers:
                 await answer(conn, producer, policy, acceptance, row, answers[row["task_id"]])
 

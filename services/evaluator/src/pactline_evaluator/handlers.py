@@ -21,6 +21,7 @@ from pactline_identities import known_keys
 from pactline_messaging import EventHandlers, HandlerContext, RunContext
 
 from . import evaluating, metrics
+from .domain import Evaluation
 from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ async def acceptance_revoked(ctx: HandlerContext, event: Envelope) -> None:
 
 @handlers.on_run(TaskCompleted)
 async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
-    """Each task is stored, parked when its acceptance has not arrived, else started. A task
-    received before (here or earlier in the run) is ignored."""
+    """Each task is decided, then stored with that decision's status (one write per task), and
+    its first decision emitted; a task whose acceptance has not arrived is stored parked. A
+    task received before (here or earlier in the run) is ignored."""
     first: dict[str, Envelope] = {}
     for event in events:
         task: TaskCompleted = event.payload
@@ -76,34 +78,50 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
     acceptances = {
         r["acceptance_id"]: r for r in await all_rows(queries.get_acceptances(ctx.conn, acceptance_ids=acceptance_ids))
     }
-    tasks = [e.payload for e in first.values()]
+    known = [task_id for task_id, e in first.items() if e.payload.acceptance_id in acceptances]
+    disputes = await evaluating.disputes_of(ctx.conn, known) if known else {}
+    policy = _policy(ctx)
+    # Decided from the payloads in hand; the stored text parses back to the same task.
+    openings = {
+        task_id: evaluating.opening(
+            Evaluation(
+                evaluating.parsed_pact(acceptances[first[task_id].payload.acceptance_id]["pact"]),
+                first[task_id].payload,
+                first[task_id].occurred_at,
+                evaluating.dispute_of(disputes.get(task_id)),
+            ),
+            policy,
+        )
+        for task_id in known
+    }
+    events_in = list(first.values())
     inserted = {
         r["task_id"]: r
         for r in await all_rows(
             queries.insert_evaluations(
                 ctx.conn,
-                task_ids=[t.task_id for t in tasks],
-                acceptance_ids=[t.acceptance_id for t in tasks],
-                tasks=[evaluating.payload_text(t) for t in tasks],
-                task_event_ids=[e.event_id for e in first.values()],
-                task_correlation_ids=[e.correlation_id for e in first.values()],
-                completed_ats=[e.occurred_at for e in first.values()],
-                statuses=["awaiting_jury" if t.acceptance_id in acceptances else "parked" for t in tasks],
+                task_ids=list(first),
+                acceptance_ids=[e.payload.acceptance_id for e in events_in],
+                tasks=[evaluating.payload_text(e.payload) for e in events_in],
+                task_event_ids=[e.event_id for e in events_in],
+                task_correlation_ids=[e.correlation_id for e in events_in],
+                completed_ats=[e.occurred_at for e in events_in],
+                statuses=[openings[t].status if t in openings else "parked" for t in first],
+                deadlines=[openings[t].deadline if t in openings else None for t in first],
             )
         )
     }
-    started = []
+    opened = []
     for task_id, event in first.items():
         row = inserted.get(task_id)
         acceptance_id = event.payload.acceptance_id
         if row is None:
             log.warning("task %s was already received (event %s ignored)", task_id, event.event_id)
-        elif acceptance_id not in acceptances:
+        elif task_id not in openings:
             log.info("task %s parked until acceptance %s arrives", task_id, acceptance_id)
         else:
-            started.append((acceptances[acceptance_id], row))
-    stored = {task_id: event.payload for task_id, event in first.items()}
-    await evaluating.start(ctx.conn, ctx.producer, _policy(ctx), started, stored)
+            opened.append((acceptances[acceptance_id], row, openings[task_id]))
+    await evaluating.emit_openings(ctx.conn, ctx.producer, policy, opened)
 
 
 @handlers.on(JuryDeliberated)

@@ -14,10 +14,13 @@ UPDATE acceptances SET revoked_at = :revoked_at, revoked_by = :revoked_by
 WHERE acceptance_id = :acceptance_id AND revoked_at IS NULL;
 
 -- name: insert_evaluations
--- The rows inserted (a task already received is skipped), locked by this transaction.
-INSERT INTO evaluations (task_id, acceptance_id, task, task_event_id, task_correlation_id, completed_at, status)
+-- The rows inserted (a task already received is skipped), locked by this transaction. Each
+-- row holds its first decision's status and deadline already (or 'parked').
+INSERT INTO evaluations (task_id, acceptance_id, task, task_event_id, task_correlation_id, completed_at, status,
+                         deadline)
 SELECT * FROM unnest(:task_ids::text[], :acceptance_ids::text[], :tasks::text[], :task_event_ids::uuid[],
-                     :task_correlation_ids::uuid[], :completed_ats::timestamptz[], :statuses::text[])
+                     :task_correlation_ids::uuid[], :completed_ats::timestamptz[], :statuses::text[],
+                     :deadlines::timestamptz[])
 ON CONFLICT (task_id) DO NOTHING
 RETURNING *;
 
