@@ -219,8 +219,8 @@ async def start(
     started: list[tuple[asyncpg.Record, asyncpg.Record]],
 ) -> None:
     """First decision on each stored task (acceptance row, evaluation row) whose acceptance has
-    just become known (a parked task): its row's status and deadline are set, then as
-    ``emit_openings``."""
+    just become known (a parked task): each row takes its decision's status and deadline, and
+    the decisions are emitted (``emit_openings``)."""
     if not started:
         return
     disputes = await disputes_of(conn, [row["task_id"] for _, row in started])
@@ -252,9 +252,9 @@ async def emit_openings(
             conn, [pending_event(producer, task_cause(row), o.event, 0) for _, row, o in requests], producer=producer
         )
     verdicts = [
-        Decided(o.event, task_cause(row), 0, row["received_at"], o.evaluation)  # type: ignore[arg-type]
+        Decided(o.event, task_cause(row), 0, row["received_at"], o.evaluation)
         for _, row, o in opened
-        if o.deadline is None
+        if isinstance(o.event, VerdictIssued)
     ]
     await issue_verdicts(conn, producer, verdicts, rows_decided=True)
     if requests:
