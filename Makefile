@@ -86,3 +86,4 @@ bench: up ## Benchmarks: the raw Kafka baseline first, then figures as ratios to
 	@$(UV) python bench/gas.py
 	@$(UV) python bench/settlement_gas.py
 	@$(UV) python bench/jury_panel.py
+	@echo "make bench: done, results in .local/bench/. The product topics now hold the benchmarks' events: run 'make reset' before 'make test'."
