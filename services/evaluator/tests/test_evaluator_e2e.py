@@ -131,6 +131,9 @@ async def test_verdicts_end_to_end_and_a_replay_gives_the_same_bytes(database_ur
             lambda: service.pool.fetchval("SELECT count(*) FROM evaluations WHERE status = 'awaiting_jury'"),
             what="the jury request",
         )
+        # Started when its acceptance came: the row holds the deadline the answer must meet.
+        deadline = await service.pool.fetchval("SELECT deadline FROM evaluations WHERE task_id = $1", t_b)
+        assert deadline == b_event.occurred_at + TIMEOUT
         answer = JuryDeliberated(
             request_id=jury_request_id(t_b),
             task_id=t_b,

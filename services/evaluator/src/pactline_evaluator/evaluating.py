@@ -23,6 +23,7 @@ from uuid import UUID
 import asyncpg
 
 from pactline_events import (
+    Envelope,
     EventPayload,
     JuryDeliberated,
     JuryRequested,
@@ -112,6 +113,12 @@ def evaluation_of(acceptance: asyncpg.Record, evaluation: asyncpg.Record, disput
         evaluation["completed_at"],
         dispute_of(dispute),
     )
+
+
+def event_evaluation(acceptance: asyncpg.Record, event: Envelope, dispute: asyncpg.Record | None) -> Evaluation:
+    """A task's evaluation from its TaskCompleted in hand (the payload its stored text parses
+    back to, and the event's time, which is the stored ``completed_at``)."""
+    return Evaluation(parsed_pact(acceptance["pact"]), event.payload, event.occurred_at, dispute_of(dispute))
 
 
 async def disputes_of(conn: asyncpg.Connection, task_ids: list[str]) -> dict[str, asyncpg.Record]:
@@ -228,12 +235,12 @@ async def start(
         (acceptance, row, opening(evaluation_of(acceptance, row, disputes.get(row["task_id"])), policy))
         for acceptance, row in started
     ]
-    requests = [(row["task_id"], o.deadline) for _, row, o in opened if o.deadline is not None]
-    if requests:
-        await queries.await_jury(conn, task_ids=[r[0] for r in requests], deadlines=[r[1] for r in requests])
-    decided = [row["task_id"] for _, row, o in opened if o.deadline is None]
-    if decided:
-        await queries.mark_decided(conn, task_ids=decided)
+    await queries.set_openings(
+        conn,
+        task_ids=[row["task_id"] for _, row, _ in opened],
+        statuses=[o.status for _, _, o in opened],
+        deadlines=[o.deadline for _, _, o in opened],
+    )
     await emit_openings(conn, producer, policy, opened)
 
 

@@ -21,7 +21,6 @@ from pactline_identities import known_keys
 from pactline_messaging import EventHandlers, HandlerContext, RunContext
 
 from . import evaluating, metrics
-from .domain import Evaluation
 from .store import all_rows, queries
 
 log = logging.getLogger(__name__)
@@ -81,14 +80,11 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
     known = [task_id for task_id, e in first.items() if e.payload.acceptance_id in acceptances]
     disputes = await evaluating.disputes_of(ctx.conn, known) if known else {}
     policy = _policy(ctx)
-    # Decided from the payloads in hand; the stored text parses back to the same task.
+    # Decided from the events in hand; the stored text parses back to the same task.
     openings = {
         task_id: evaluating.opening(
-            Evaluation(
-                evaluating.parsed_pact(acceptances[first[task_id].payload.acceptance_id]["pact"]),
-                first[task_id].payload,
-                first[task_id].occurred_at,
-                evaluating.dispute_of(disputes.get(task_id)),
+            evaluating.event_evaluation(
+                acceptances[first[task_id].payload.acceptance_id], first[task_id], disputes.get(task_id)
             ),
             policy,
         )

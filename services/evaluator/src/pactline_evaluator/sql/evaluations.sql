@@ -31,9 +31,10 @@ SELECT * FROM evaluations WHERE task_id = :task_id FOR UPDATE;
 SELECT * FROM evaluations WHERE acceptance_id = :acceptance_id AND status = 'parked'
 ORDER BY completed_at, task_id FOR UPDATE;
 
--- name: await_jury!
-UPDATE evaluations e SET status = 'awaiting_jury', deadline = d.deadline
-FROM unnest(:task_ids::text[], :deadlines::timestamptz[]) AS d(task_id, deadline)
+-- name: set_openings!
+-- Stored tasks' first decisions (a parked task started): each row's status and deadline.
+UPDATE evaluations e SET status = d.status, deadline = d.deadline
+FROM unnest(:task_ids::text[], :statuses::text[], :deadlines::timestamptz[]) AS d(task_id, status, deadline)
 WHERE e.task_id = d.task_id;
 
 -- name: mark_decided!
