@@ -1,7 +1,14 @@
 """Kafka handlers: each runs in one transaction with its inbox claim (libs/messaging).
 
 TaskCompleted is handled a run at a time (every consecutive one of a poll together), so a
-poll of tasks costs a few statements rather than a few per task."""
+poll of tasks costs a few statements rather than a few per task.
+
+Events of different streams meet here: a task (its own stream, maybe another partition) and
+its acceptance, a jury answer or a dispute and its task. Each handler that relates them first
+takes the advisory locks of the acceptances involved (``lock_acceptances``), so transactions
+applying related events at once (two instances, or two shares of a poll) take turns and the
+later one sees what the earlier one committed; none can leave a task parked or awaiting with
+what it waits for already stored."""
 
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ def _policy(ctx: HandlerContext | RunContext):
 @handlers.on(PactAccepted)
 async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
     pact: PactAccepted = event.payload
+    await queries.lock_acceptances(ctx.conn, acceptance_ids=[pact.acceptance_id])
     await queries.insert_acceptance(
         ctx.conn,
         acceptance_id=pact.acceptance_id,
@@ -74,6 +82,7 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
             continue
         first[task.task_id] = event
     acceptance_ids = sorted({e.payload.acceptance_id for e in first.values()})
+    await queries.lock_acceptances(ctx.conn, acceptance_ids=acceptance_ids)
     acceptances = {
         r["acceptance_id"]: r for r in await all_rows(queries.get_acceptances(ctx.conn, acceptance_ids=acceptance_ids))
     }
@@ -123,6 +132,7 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
 @handlers.on(JuryDeliberated)
 async def jury_deliberated(ctx: HandlerContext, event: Envelope) -> None:
     deliberation: JuryDeliberated = event.payload
+    await queries.lock_acceptances(ctx.conn, acceptance_ids=[deliberation.acceptance_id])
     await queries.insert_jury_answer(
         ctx.conn,
         event_id=event.event_id,
@@ -155,6 +165,7 @@ async def task_disputed(ctx: HandlerContext, event: Envelope) -> None:
     """Recorded; counted by the verdict when it is dated no later than the verdict and received
     before it, otherwise the verdict stands (docs/evaluation.md, "Disputes")."""
     dispute: TaskDisputed = event.payload
+    await queries.lock_acceptances(ctx.conn, acceptance_ids=[dispute.acceptance_id])
     row = await queries.lock_evaluation(ctx.conn, task_id=dispute.task_id)
     decided = row is not None and row["status"] == "decided"
     await queries.insert_dispute(
