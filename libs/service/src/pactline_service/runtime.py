@@ -88,6 +88,9 @@ class ServiceSpec:
     description: str = ""
     openapi_schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     """Extra components/schemas for bodies a route declares by hand (``openapi_extra``)."""
+    consumer_concurrency: int = 1
+    """Transactions of one poll in flight at once (``EventConsumer``'s ``concurrency``): above 1
+    only for handlers that lock what related streams share (docs/messaging.md)."""
     producer_name: str = ""
     """The producer its events carry and its signing key is looked up by; empty: ``name``.
     Tests run a service under another name (its own consumer group) but as the same producer."""
@@ -247,6 +250,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
                 max_attempts=settings.consumer_max_attempts,
                 batch_max_records=settings.consumer_batch_records,
                 batch_max_bytes=settings.consumer_batch_bytes,
+                concurrency=spec.consumer_concurrency,
                 verifier=verifier,
                 producer=spec.emits_as,
             )

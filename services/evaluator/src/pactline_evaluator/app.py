@@ -40,6 +40,7 @@ SPEC = ServiceSpec(
     port=8102,
     migrations=Path(__file__).parent / "migrations",
     handlers=handlers,
+    consumer_concurrency=2,
     setup=_setup,
     routers=(router,),
     description="Evaluates each completed task against its pact: deterministic checks plus the jury's rubric "
