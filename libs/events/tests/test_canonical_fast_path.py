@@ -82,3 +82,25 @@ def test_values_the_fast_path_cannot_prove_go_to_the_reference_path():
     assert not canonical_module._fast_path_applies([2**53])  # unsafe integer: the reference path refuses it
     assert not canonical_module._fast_path_applies((1, 2))  # not exactly a list
     assert canonical_json((1, 2)) == b"[1,2]"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=any_text.filter(lambda s: s.strip()) | st.just('"payload":{}'),
+    stream=st.sampled_from(["agent-1", 'agent-"payload":{}', "agent-\ue000-\U0001f600"]),
+    signed=st.booleans(),
+)
+def test_an_event_with_its_payload_given_as_canonical_bytes_has_the_same_bytes(name, stream, signed):
+    """``encode(envelope, payload_json)`` puts the payload's own canonical bytes in the place of
+    an empty payload: the same bytes as encoding the whole event, whatever the strings hold."""
+    envelope = PendingEvent(
+        event_id=new_event_id(),
+        occurred_at=utc_now(),
+        stream_id=stream,
+        correlation_id=uuid.uuid4(),
+        payload=AgentRegistered(
+            agent_id="a-1", name=name, operator_id="op", operator_address="0x" + "3" * 40, model_family="other"
+        ),
+    ).seal(producer="test", stream_seq=1, prev_hash="0" * 64, key_id="test-1" if signed else None)
+    payload_json = canonical_json(envelope.payload.model_dump(mode="json"))
+    assert encode(envelope, payload_json) == encode(envelope) == reference(envelope.to_json_dict())

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from pactline_events import AgentRegistered, PendingEvent, decode, new_event_id, utc_now, verify_chain
+from pactline_events import AgentRegistered, PendingEvent, canonical_json, decode, new_event_id, utc_now, verify_chain
 from pactline_messaging import open_pool, outbox
 
 pytestmark = pytest.mark.infra
@@ -67,9 +67,9 @@ async def test_a_rolled_back_append_leaves_no_event_and_no_gap(database_url, db_
         await pool.close()
 
 
-@pytest.mark.parametrize("with_payload_data", [False, True], ids=["dumped-here", "dumped-by-caller"])
+@pytest.mark.parametrize("with_payload_json", [False, True], ids=["dumped-here", "dumped-by-caller"])
 async def test_append_many_gives_the_bytes_and_chain_of_appending_one_by_one(
-    database_url, db_schema, with_payload_data
+    database_url, db_schema, with_payload_json
 ):
     existing = pending("agent-a", 99)  # a stream whose head is already in the table
     events = [pending(stream, n) for n in range(4) for stream in ("agent-b", "agent-a", "agent-b")]
@@ -83,8 +83,8 @@ async def test_append_many_gives_the_bytes_and_chain_of_appending_one_by_one(
         async with one_by_one.acquire() as conn, conn.transaction():
             singly = [await outbox.append(conn, p, producer="test") for p in events]
         async with batched.acquire() as conn, conn.transaction():
-            data = [p.payload.model_dump(mode="json") for p in events] if with_payload_data else None
-            together = await outbox.append_many(conn, events, producer="test", payload_data=data)
+            texts = [canonical_json(p.payload.model_dump(mode="json")) for p in events] if with_payload_json else None
+            together = await outbox.append_many(conn, events, producer="test", payload_json=texts)
         assert together == singly
         query = "SELECT value, stream_seq, lane FROM outbox ORDER BY id"
         rows = [tuple(r) for r in await batched.fetch(query)]
@@ -112,14 +112,17 @@ async def test_the_lane_of_a_stream_is_the_low_bits_of_the_first_md5_byte(databa
         await pool.close()
 
 
-async def test_payload_data_not_matching_the_events_is_refused_and_appends_nothing(database_url, db_schema):
+async def test_payload_texts_not_matching_the_events_are_refused_and_append_nothing(database_url, db_schema):
     pool = await open_pool(database_url, db_schema)
     try:
         events = [pending("agent-a", 0), pending("agent-a", 1)]
         async with pool.acquire() as conn, conn.transaction():
-            with pytest.raises(ValueError, match="1 payload data for 2 events"):
+            with pytest.raises(ValueError, match="1 payload texts for 2 events"):
                 await outbox.append_many(
-                    conn, events, producer="test", payload_data=[events[0].payload.model_dump(mode="json")]
+                    conn,
+                    events,
+                    producer="test",
+                    payload_json=[canonical_json(events[0].payload.model_dump(mode="json"))],
                 )
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
         assert await pool.fetchval("SELECT count(*) FROM event_streams") == 0

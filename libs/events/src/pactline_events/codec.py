@@ -18,12 +18,25 @@ MAX_EVENT_BYTES = 900_000
 """Below the broker's default 1 MiB message limit, leaving room for headers."""
 
 
-def encode(envelope: Envelope, payload_data: dict[str, Any] | None = None) -> bytes:
+PAYLOAD_SLOT = b'"payload":{}'
+"""The payload member of an event whose payload is empty (``encode``'s ``payload_json``)."""
+
+
+def encode(envelope: Envelope, payload_json: bytes | None = None) -> bytes:
     """Canonical JSON bytes of the event: what goes on the wire and what is hashed.
 
-    ``payload_data``: the payload's ``model_dump(mode="json")``, when the caller has it already.
+    ``payload_json``: the payload's own canonical bytes (``canonical_json`` of its
+    ``model_dump(mode="json")``), when the caller has them already (to store them too). They
+    are put in place as they are: canonical JSON of an object is its members in key order,
+    each value in its own canonical form, so the event's bytes are those of the event with an
+    empty payload, its ``{}`` replaced by the payload's bytes. The envelope has no other object
+    member, and inside a string every ``"`` is escaped, so ``"payload":{}`` occurs exactly once.
     """
-    return canonical_json(envelope.to_json_dict(payload_data))
+    if payload_json is None:
+        return canonical_json(envelope.to_json_dict())
+    shell = canonical_json(envelope.to_json_dict({}))
+    at = shell.index(PAYLOAD_SLOT) + len(PAYLOAD_SLOT) - 2
+    return b"".join((shell[:at], payload_json, shell[at + 2 :]))
 
 
 def event_hash(envelope: Envelope) -> str:

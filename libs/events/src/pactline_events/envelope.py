@@ -76,8 +76,8 @@ class Envelope(BaseModel):
     def to_json_dict(self, payload_data: dict[str, Any] | None = None) -> dict[str, Any]:
         """Plain JSON data of the whole event, the input of canonical JSON and of the hash.
 
-        ``payload_data``, when the caller already has it, must be ``payload.model_dump(mode="json")``
-        (the payload is then not dumped a second time).
+        ``payload_data`` replaces the payload's ``model_dump(mode="json")`` (``encode`` passes
+        ``{}`` when it puts the payload's canonical bytes in place itself).
         """
         if payload_data is None:
             return self.model_dump(mode="json")

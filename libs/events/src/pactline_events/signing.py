@@ -132,18 +132,18 @@ class EventSigningKey:
         OpenSSL's), made by libsodium (PyNaCl), the faster of the two here."""
         return crypto_sign(message, self._libsodium_secret)[:64]
 
-    def sign(self, envelope: Envelope, payload_data: dict[str, Any] | None = None) -> tuple[Envelope, bytes]:
+    def sign(self, envelope: Envelope, payload_json: bytes | None = None) -> tuple[Envelope, bytes]:
         """``envelope`` signed with this key, and its canonical bytes (what goes on the log).
 
         ``envelope`` should already carry this key's id (``PendingEvent.seal(key_id=...)``);
-        otherwise it is set here at the cost of a copy. ``payload_data`` is the payload's
-        ``model_dump(mode="json")`` when the caller has it already (see ``encode``).
+        otherwise it is set here at the cost of a copy. ``payload_json`` is the payload's canonical
+        bytes when the caller has them already (see ``encode``).
         """
         if envelope.producer != self.producer:
             raise WrongSigningKey(f"{self!r} cannot sign an event of producer {envelope.producer!r}")
         if envelope.key_id != self.key_id or envelope.signature is not None:
             envelope = envelope.model_copy(update={"key_id": self.key_id, "signature": None})
-        unsigned = encode(envelope, payload_data)
+        unsigned = encode(envelope, payload_json)
         signature = self.signature(unsigned).hex()
         return envelope.model_copy(update={"signature": signature}), insert_signature(unsigned, signature)
 

@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -40,7 +39,7 @@ async def append_many(
     pendings: Sequence[PendingEvent],
     *,
     producer: str,
-    payload_data: Sequence[dict[str, Any]] | None = None,
+    payload_json: Sequence[bytes] | None = None,
 ) -> list[Envelope]:
     """Seal ``pendings`` in order (several may share a stream) and queue them, in two round trips.
 
@@ -48,15 +47,16 @@ async def append_many(
     locks every stream head (in stream order, so two writers never wait on each other in a
     cycle), one more moves the heads, queues the events and wakes the relay.
 
-    ``payload_data``: each pending's ``payload.model_dump(mode="json")``, in order, when the
-    caller has computed it already (to store the payload too); it is not computed again.
+    ``payload_json``: each pending's payload as canonical JSON (``canonical_json`` of its
+    ``model_dump(mode="json")``), in order, when the caller has it already (to store the payload
+    too); it is put in the event's bytes as it is (``pactline_events.encode``).
     """
     if not conn.is_in_transaction():
         raise RuntimeError("outbox.append must run inside the state change's transaction")
     if not pendings:
         return []
-    if payload_data is not None and len(payload_data) != len(pendings):
-        raise ValueError(f"{len(payload_data)} payload data for {len(pendings)} events")
+    if payload_json is not None and len(payload_json) != len(pendings):
+        raise ValueError(f"{len(payload_json)} payload texts for {len(pendings)} events")
     key = event_keys.signing_key(producer)  # before any statement: no key, no event
     streams = sorted({p.stream_id for p in pendings})
     # The no-op update locks an existing head; a new stream gets a genesis head, locked too.
@@ -76,7 +76,7 @@ async def append_many(
     propagate.inject(trace)  # the current trace context travels to consumers in Kafka headers
     for index, pending in enumerate(pendings):
         seq, prev_hash = heads[pending.stream_id]
-        data = payload_data[index] if payload_data is not None else None
+        data = payload_json[index] if payload_json is not None else None
         if key is None:  # signatures not required (local use only)
             envelope = pending.seal(producer=producer, stream_seq=seq + 1, prev_hash=prev_hash)
             value = encode(envelope, data)

@@ -152,7 +152,8 @@ async def issue_verdicts(
     if not decided:
         return
     pendings = [pending_event(producer, d.cause, d.verdict, d.index) for d in decided]
-    data = [d.verdict.model_dump(mode="json") for d in decided]  # stored and sent: dumped once
+    # Stored and sent: each payload turned into canonical JSON once.
+    texts = [canonical_json(d.verdict.model_dump(mode="json")) for d in decided]
     inserted = {
         r["task_id"]
         for r in await all_rows(
@@ -164,18 +165,18 @@ async def issue_verdicts(
                 outcomes=[d.verdict.outcome.value for d in decided],
                 event_ids=[p.event_id for p in pendings],
                 occurred_ats=[d.cause.occurred_at for d in decided],
-                payloads=[canonical_json(item).decode() for item in data],
+                payloads=[text.decode() for text in texts],
             )
         )
     }
-    fresh = [(d, p, item) for d, p, item in zip(decided, pendings, data, strict=True) if d.verdict.task_id in inserted]
+    fresh = [(d, p, text) for d, p, text in zip(decided, pendings, texts, strict=True) if d.verdict.task_id in inserted]
     for d in decided:
         if d.verdict.task_id not in inserted:
             log.info("task %s already has a verdict; nothing emitted", d.verdict.task_id)
     if not fresh:
         return
     await outbox.append_many(
-        conn, [p for _, p, _ in fresh], producer=producer, payload_data=[item for _, _, item in fresh]
+        conn, [p for _, p, _ in fresh], producer=producer, payload_json=[text for _, _, text in fresh]
     )
     if not rows_decided:
         await queries.mark_decided(conn, task_ids=[d.verdict.task_id for d, _, _ in fresh])
