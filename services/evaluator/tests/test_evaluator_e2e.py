@@ -22,6 +22,7 @@ from pactline_evaluator.settings import EvaluatorSettings
 from pactline_events import (
     JuryDeliberated,
     RubricResult,
+    TaskCompleted,
     decode,
     utc_now,
 )
@@ -272,6 +273,11 @@ async def test_a_poll_of_tasks_is_decided_as_one_run_as_if_one_by_one(database_u
         # Written decided with the decision (fresh tasks) or marked so when started (parked ones).
         statuses = {r["task_id"]: r["status"] for r in await pool.fetch("SELECT task_id, status FROM evaluations")}
         assert {statuses[t.task_id] for t in tasks} == {"decided"}
+        # A decided task keeps no text (decided on arrival, or started from parked); a parked
+        # one keeps the text it will be decided from.
+        texts = {r["task_id"]: r["task"] for r in await pool.fetch("SELECT task_id, task FROM evaluations")}
+        assert {texts[t.task_id] for t in tasks} == {None}
+        assert TaskCompleted.model_validate_json(texts[orphan.task_id]) == orphan
         emitted = await pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'VerdictIssued'")
         # The run again, as a crash before the offset commit would redeliver it: nothing new.
         await pool.execute("DELETE FROM processed_events")

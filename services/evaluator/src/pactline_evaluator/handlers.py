@@ -107,7 +107,11 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
                 ctx.conn,
                 task_ids=list(first),
                 acceptance_ids=[e.payload.acceptance_id for e in events_in],
-                tasks=[evaluating.payload_text(e.payload) for e in events_in],
+                # The text is kept only for a task that is not decided yet (read to decide it).
+                tasks=[
+                    None if t in openings and openings[t].status == "decided" else evaluating.payload_text(e.payload)
+                    for t, e in first.items()
+                ],
                 task_event_ids=[e.event_id for e in events_in],
                 task_correlation_ids=[e.correlation_id for e in events_in],
                 completed_ats=[e.occurred_at for e in events_in],

@@ -26,7 +26,8 @@ WHERE acceptance_id = :acceptance_id AND revoked_at IS NULL;
 
 -- name: insert_evaluations
 -- The rows inserted (a task already received is skipped), locked by this transaction. Each
--- row holds its first decision's status and deadline already (or 'parked').
+-- row holds its first decision's status and deadline already (or 'parked'), and its task's
+-- text unless that decision is the verdict.
 INSERT INTO evaluations (task_id, acceptance_id, task, task_event_id, task_correlation_id, completed_at, status,
                          deadline)
 SELECT * FROM unnest(:task_ids::text[], :acceptance_ids::text[], :tasks::text[], :task_event_ids::uuid[],
@@ -43,13 +44,15 @@ SELECT * FROM evaluations WHERE acceptance_id = :acceptance_id AND status = 'par
 ORDER BY completed_at, task_id FOR UPDATE;
 
 -- name: set_openings!
--- Stored tasks' first decisions (a parked task started): each row's status and deadline.
-UPDATE evaluations e SET status = d.status, deadline = d.deadline
+-- Stored tasks' first decisions (a parked task started): each row's status and deadline (and
+-- no more text once decided).
+UPDATE evaluations e SET status = d.status, deadline = d.deadline,
+                         task = CASE WHEN d.status = 'decided' THEN NULL ELSE e.task END
 FROM unnest(:task_ids::text[], :statuses::text[], :deadlines::timestamptz[]) AS d(task_id, status, deadline)
 WHERE e.task_id = d.task_id;
 
 -- name: mark_decided!
-UPDATE evaluations SET status = 'decided' WHERE task_id = ANY(:task_ids::text[]);
+UPDATE evaluations SET status = 'decided', task = NULL WHERE task_id = ANY(:task_ids::text[]);
 
 -- name: overdue
 SELECT task_id FROM evaluations
