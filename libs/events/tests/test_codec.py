@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from event_factories import T0, agent, stream
 from pactline_events import (
@@ -20,7 +23,10 @@ from pactline_events import (
     decode,
     encode,
 )
+from pactline_events.types import TIMESTAMP_FORMAT, format_timestamp
 from pactline_events.upcasters import agent_registered_v1_to_v2
+
+PLUS_5H30 = timezone(timedelta(hours=5, minutes=30))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -118,3 +124,16 @@ def test_naive_timestamps_are_refused():
             correlation_id=UUID(int=2),
             payload=agent(),
         ).seal(producer="p", stream_seq=1, prev_hash=GENESIS_HASH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 31), timezones=st.sampled_from([UTC, PLUS_5H30])
+    )
+    | st.sampled_from([datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), datetime(1000, 1, 1, tzinfo=UTC)])
+)
+def test_timestamps_have_the_one_text_form_of_their_utc_instant(value):
+    """``format_timestamp`` gives strftime's ``TIMESTAMP_FORMAT`` text of the UTC instant, for
+    every year (it writes them with isoformat from the year 1000 on)."""
+    assert format_timestamp(value) == value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)

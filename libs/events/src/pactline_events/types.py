@@ -15,9 +15,17 @@ def _aware_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def format_timestamp(value: datetime) -> str:
-    """UTC, microsecond precision, ``Z`` suffix: exactly one text form per instant."""
-    return _aware_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC, microsecond precision, ``Z`` suffix: exactly one text form per instant, the
+    ``TIMESTAMP_FORMAT`` one. Written by ``isoformat``, which takes half of strftime's time and
+    gives the same text from the year 1000 on; before it strftime does not pad the year."""
+    utc = _aware_utc(value)
+    if utc.year < 1000:
+        return utc.strftime(TIMESTAMP_FORMAT)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 UtcDatetime = Annotated[
