@@ -20,18 +20,31 @@ def agent(agent_id: str = "a-1", name: str = "Support bot") -> AgentRegistered:
     )
 
 
+def agent_event(
+    stream_id: str,
+    name: str = "Support bot",
+    *,
+    seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+    event_id: UUID | None = None,
+    key_id: str | None = None,
+) -> Envelope:
+    """An AgentRegistered sealed as event ``seq`` of ``stream_id`` (producer ``test``, unsigned)."""
+    return PendingEvent(
+        event_id=event_id or UUID(int=seq),
+        occurred_at=T0,
+        stream_id=stream_id,
+        correlation_id=UUID(int=1),
+        payload=agent(name=name),
+    ).seal(producer="test", stream_seq=seq, prev_hash=prev_hash, key_id=key_id)
+
+
 def stream(stream_id: str, count: int, start: int = 0) -> list[bytes]:
     """``count`` chained events of one stream, as wire bytes."""
     out: list[bytes] = []
     prev = GENESIS_HASH
     for seq in range(1, count + 1):
-        env: Envelope = PendingEvent(
-            event_id=UUID(int=start + seq),
-            occurred_at=T0,
-            stream_id=stream_id,
-            correlation_id=UUID(int=1),
-            payload=agent(name=f"bot {seq}"),
-        ).seal(producer="test", stream_seq=seq, prev_hash=prev)
+        env = agent_event(stream_id, f"bot {seq}", seq=seq, prev_hash=prev, event_id=UUID(int=start + seq))
         prev = event_hash(env)
         out.append(encode(env))
     return out

@@ -17,6 +17,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from event_factories import agent_event
 from pactline_events import AgentRegistered, PendingEvent, canonical_json, encode, event_hash, new_event_id, utc_now
 from pactline_events import canonical as canonical_module
 from pactline_events.canonical import MAX_SAFE_INTEGER, _check
@@ -93,14 +94,6 @@ def test_values_the_fast_path_cannot_prove_go_to_the_reference_path():
 def test_an_event_with_its_payload_given_as_canonical_bytes_has_the_same_bytes(name, stream, signed):
     """``encode(envelope, payload_json)`` puts the payload's own canonical bytes in the place of
     an empty payload: the same bytes as encoding the whole event, whatever the strings hold."""
-    envelope = PendingEvent(
-        event_id=new_event_id(),
-        occurred_at=utc_now(),
-        stream_id=stream,
-        correlation_id=uuid.uuid4(),
-        payload=AgentRegistered(
-            agent_id="a-1", name=name, operator_id="op", operator_address="0x" + "3" * 40, model_family="other"
-        ),
-    ).seal(producer="test", stream_seq=1, prev_hash="0" * 64, key_id="test-1" if signed else None)
+    envelope = agent_event(stream, name, key_id="test-1" if signed else None)
     payload_json = canonical_json(envelope.payload.model_dump(mode="json"))
     assert encode(envelope, payload_json) == encode(envelope) == reference(envelope.to_json_dict())
