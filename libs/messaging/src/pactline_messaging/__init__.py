@@ -1,7 +1,7 @@
 """Exactly-once plumbing: outbox and relay, inbox, the handler pattern, batched consumers,
 projections as pure folds, dead letters, one retry policy."""
 
-from . import checkpoints, event_keys, inbox, migrations, outbox
+from . import advisory_locks, checkpoints, event_keys, inbox, migrations, outbox
 from .consumer import EventConsumer
 from .database import open_pool
 from .dead_letters import DeadLetterPublisher
@@ -32,6 +32,7 @@ __all__ = [
     "ProjectionRunner",
     "RunContext",
     "RunHandler",
+    "advisory_locks",
     "checkpoints",
     "ensure_topics",
     "event_keys",

@@ -7,6 +7,15 @@ from uuid import UUID
 
 import asyncpg
 
+from .advisory_locks import ORDERED_LOCKS
+
+_CLAIM_LOCKED = (
+    f"WITH locked AS MATERIALIZED ({ORDERED_LOCKS}) "  # noqa: S608 (two constants, no input)
+    "INSERT INTO processed_events (consumer, event_id) "
+    "SELECT $2, id FROM locked, unnest($3::uuid[]) AS batch(id) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
 
 async def claim(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
     """True the first time ``consumer`` sees ``event_id`` (apply the effect), else False.
@@ -44,23 +53,12 @@ async def claim_many_locked(
 ) -> set[UUID]:
     """``claim_many`` after taking the transaction-scoped advisory locks ``locks``, in one round trip.
 
-    The locks are taken in sorted order (no deadlock between two claimers) before any row is
-    inserted: the inserted rows join the one-row result of the lock CTE. A claim that waited
+    The locks (``advisory_locks``) are taken in hash order (no deadlock between two claimers)
+    before any row is inserted: the inserted rows join the one-row result of the lock CTE. A claim that waited
     for a lock still sees what the holder committed, since ON CONFLICT checks the index
     against committed rows, not against the statement's snapshot.
     """
     if not event_ids:
         return set()
-    rows = await conn.fetch(
-        """WITH locked AS MATERIALIZED (
-               SELECT count(pg_advisory_xact_lock(h)) AS n
-               FROM (SELECT hashtextextended(k, 0) AS h FROM unnest($3::text[]) AS t(k) ORDER BY 1) AS ordered
-           )
-           INSERT INTO processed_events (consumer, event_id)
-           SELECT $1, id FROM locked, unnest($2::uuid[]) AS batch(id)
-           ON CONFLICT DO NOTHING RETURNING event_id""",
-        consumer,
-        list(event_ids),
-        sorted(set(locks)),
-    )
+    rows = await conn.fetch(_CLAIM_LOCKED, sorted(set(locks)), consumer, list(event_ids))
     return {r["event_id"] for r in rows}

@@ -13,6 +13,9 @@ what it waits for already stored."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+
+import asyncpg
 
 from pactline_events import (
     AcceptanceRevoked,
@@ -25,7 +28,7 @@ from pactline_events import (
     TaskDisputed,
 )
 from pactline_identities import known_keys
-from pactline_messaging import EventHandlers, HandlerContext, RunContext
+from pactline_messaging import EventHandlers, HandlerContext, RunContext, advisory_locks
 
 from . import evaluating, metrics
 from .store import all_rows, queries
@@ -37,6 +40,11 @@ handlers.on(ApiKeyIssued)(known_keys.key_issued)
 handlers.on(ApiKeyRevoked)(known_keys.key_revoked)
 
 
+async def lock_acceptances(conn: asyncpg.Connection, acceptance_ids: Iterable[str]) -> None:
+    """The acceptances' advisory locks (key ``pactline.evaluator/acceptance/<id>``), until commit."""
+    await advisory_locks.lock_keys(conn, (f"pactline.evaluator/acceptance/{a}" for a in acceptance_ids))
+
+
 def _policy(ctx: HandlerContext | RunContext):
     return ctx.deps.settings.policy()
 
@@ -44,7 +52,7 @@ def _policy(ctx: HandlerContext | RunContext):
 @handlers.on(PactAccepted)
 async def pact_accepted(ctx: HandlerContext, event: Envelope) -> None:
     pact: PactAccepted = event.payload
-    await queries.lock_acceptances(ctx.conn, acceptance_ids=[pact.acceptance_id])
+    await lock_acceptances(ctx.conn, [pact.acceptance_id])
     await queries.insert_acceptance(
         ctx.conn,
         acceptance_id=pact.acceptance_id,
@@ -82,7 +90,7 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
             continue
         first[task.task_id] = event
     acceptance_ids = sorted({e.payload.acceptance_id for e in first.values()})
-    await queries.lock_acceptances(ctx.conn, acceptance_ids=acceptance_ids)
+    await lock_acceptances(ctx.conn, acceptance_ids)
     acceptances = {
         r["acceptance_id"]: r for r in await all_rows(queries.get_acceptances(ctx.conn, acceptance_ids=acceptance_ids))
     }
@@ -136,7 +144,7 @@ async def tasks_completed(ctx: RunContext, events: list[Envelope]) -> None:
 @handlers.on(JuryDeliberated)
 async def jury_deliberated(ctx: HandlerContext, event: Envelope) -> None:
     deliberation: JuryDeliberated = event.payload
-    await queries.lock_acceptances(ctx.conn, acceptance_ids=[deliberation.acceptance_id])
+    await lock_acceptances(ctx.conn, [deliberation.acceptance_id])
     await queries.insert_jury_answer(
         ctx.conn,
         event_id=event.event_id,
@@ -169,7 +177,7 @@ async def task_disputed(ctx: HandlerContext, event: Envelope) -> None:
     """Recorded; counted by the verdict when it is dated no later than the verdict and received
     before it, otherwise the verdict stands (docs/evaluation.md, "Disputes")."""
     dispute: TaskDisputed = event.payload
-    await queries.lock_acceptances(ctx.conn, acceptance_ids=[dispute.acceptance_id])
+    await lock_acceptances(ctx.conn, [dispute.acceptance_id])
     row = await queries.lock_evaluation(ctx.conn, task_id=dispute.task_id)
     decided = row is not None and row["status"] == "decided"
     await queries.insert_dispute(

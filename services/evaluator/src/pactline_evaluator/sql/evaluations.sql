@@ -3,17 +3,6 @@ INSERT INTO acceptances (acceptance_id, buyer_id, operator_id, pact, accepted_at
 VALUES (:acceptance_id, :buyer_id, :operator_id, :pact, :accepted_at)
 ON CONFLICT (acceptance_id) DO NOTHING;
 
--- name: lock_acceptances!
--- Transaction-scoped advisory locks, one per acceptance, taken in hash order (two takers never
--- deadlock on them). Every handler that relates events of different streams through an
--- acceptance (a task and its acceptance, a jury answer or a dispute and its task) takes them
--- before it reads, so two transactions applying such events at the same time (two instances'
--- partitions, or side-by-side shares of one poll) run one after the other and the second sees
--- what the first committed. Its own statement: a statement's snapshot predates its lock waits.
-SELECT count(pg_advisory_xact_lock(h))
-FROM (SELECT hashtextextended('pactline.evaluator/acceptance/' || a, 0) AS h
-      FROM unnest(:acceptance_ids::text[]) AS t(a) ORDER BY 1) AS ordered;
-
 -- name: get_acceptance^
 SELECT * FROM acceptances WHERE acceptance_id = :acceptance_id;
 
