@@ -160,7 +160,7 @@ def warmed(rates: list[float], max_passes: int = WARMUP_MAX_PASSES) -> bool:
 async def warm_up() -> list[float]:
     """Unmeasured throughput passes until the broker is warm. A broker just started runs its
     JVM's hot paths interpreted until they are compiled: measured cold, the baseline came out
-    at less than half its warm figure (6,172, then 9,067, then 14,274 events/s in three passes
+    at 55 to 65% of its warm figure (6,172, then 9,067, then 14,274 events/s in three passes
     on a broker just started), while every later benchmark runs on the warm broker."""
     rates: list[float] = []
     while not warmed(rates):
