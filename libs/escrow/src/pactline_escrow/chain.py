@@ -16,6 +16,7 @@ from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import TxReceipt
 
 from pactline_escrow.errors import UNKNOWN, ChainMismatch, EscrowReverted, decode_revert
+from pactline_escrow.gas import gas_limit
 from pactline_escrow.models import TxResult
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
@@ -69,7 +70,7 @@ class Signer:
         except ContractLogicError as exc:
             raise decode_revert(exc.data) from exc
         params |= {
-            "gas": gas + gas // 5,
+            "gas": gas_limit(gas),
             "nonce": await self.w3.eth.get_transaction_count(self.account.address, "pending"),
             "chainId": chain_id,
         }

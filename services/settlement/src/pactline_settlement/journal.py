@@ -23,6 +23,8 @@ from eth_account.typed_transactions import TypedTransaction
 from hexbytes import HexBytes
 from web3.contract.async_contract import AsyncContractFunction
 
+from pactline_escrow.gas import gas_limit
+
 from .chain import ChainClient, Fees, Receipt, SignedTx
 from .store import all_rows, queries
 
@@ -79,7 +81,7 @@ class Journal:
         """Estimate (a call that would revert raises EscrowReverted, nothing is recorded), sign
         with the next nonce, and record the transaction with ``on_record``'s changes, atomically."""
         estimate = await self.chain.estimate(fn, self.account.address)
-        gas = estimate + estimate * self.gas.margin_pct // 100
+        gas = gas_limit(estimate, self.gas.margin_pct)
         fees = await self.chain.fees(self.gas.multiplier_pct, self.gas.priority_fee, self.gas.max_fee)
         async with conn.transaction():
             nonce = await self.next_nonce(conn)

@@ -71,7 +71,8 @@ class SettlementSettings(ServiceSettings):
     settlement_max_fee_wei: int = Field(50_000_000_000, ge=1)
     settlement_bump_after_blocks: int = Field(10, ge=1)
     settlement_bump_pct: int = Field(15, ge=10, le=100)
-    # PACTLINE_SETTLEMENT_GAS_MARGIN_PCT: gas limit = the node's estimate plus this margin.
+    # PACTLINE_SETTLEMENT_GAS_MARGIN_PCT: gas limit = the node's estimate plus this margin, plus
+    # pactline_escrow.gas.HEADROOM_GAS for token balances emptied between estimate and block.
     settlement_gas_margin_pct: int = Field(20, ge=0, le=200)
     # Aggregate batches: cut at BATCH_MAX_TASKS ready tasks, or when the oldest has waited
     # BATCH_MAX_AGE_S, or when the pool expires within BATCH_EXPIRY_MARGIN_S.
