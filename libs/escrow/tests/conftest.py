@@ -6,9 +6,11 @@ collide with nonces of the well-known anvil accounts other suites may be using.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -54,6 +56,38 @@ class Chain:
     async def advance(self, seconds: int) -> None:
         await self.rpc("evm_increaseTime", [seconds])
         await self.rpc("evm_mine", [])
+
+    async def front_run(
+        self, victim: str, sending: Coroutine[Any, Any, Any], front: Signer, fn: Any
+    ) -> tuple[asyncio.Task, bytes]:
+        """With automine off: start `sending` (a transaction of `victim`, estimated on the state
+        now), wait until it is pending, then send `fn` from `front` with a higher tip and mine one
+        block, which orders `fn` first. Returns the finished task of `sending` (awaiting it gives
+        its result or its error) and the hash of `fn`'s transaction."""
+        nonce = await self.w3.eth.get_transaction_count(victim)
+        await self.rpc("evm_setAutomine", [False])
+        try:
+            task = asyncio.create_task(sending)
+            async with asyncio.timeout(10):
+                while await self.w3.eth.get_transaction_count(victim, "pending") == nonce:
+                    await asyncio.sleep(0.01)
+            tx = await fn.build_transaction(
+                {
+                    "from": front.address,
+                    "nonce": await self.w3.eth.get_transaction_count(front.address, "pending"),
+                    "gas": 300_000,
+                    "maxPriorityFeePerGas": 10**11,
+                    "maxFeePerGas": 10**12,
+                    "chainId": 31337,
+                }
+            )
+            signed = front.account.sign_transaction(tx)
+            await self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            await self.rpc("evm_mine", [])
+            await asyncio.wait([task])
+        finally:
+            await self.rpc("evm_setAutomine", [True])
+        return task, bytes(signed.hash)
 
     async def mint(self, to: str, amount: int, token: str | None = None) -> None:
         await self.admin.send(self.reader.token(token).functions.mint(to, amount))

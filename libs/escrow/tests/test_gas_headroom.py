@@ -7,8 +7,6 @@ gas). A limit of the estimate plus a percentage runs out of gas there; the headr
 
 from __future__ import annotations
 
-import asyncio
-
 from pactline_escrow import JobStatus
 
 BUDGET = 50_000
@@ -22,35 +20,15 @@ async def test_funding_estimated_on_a_non_empty_escrow_is_mined_after_the_escrow
     assert await chain.balance(chain.deployment.agentic_commerce) == BUDGET  # the only job in escrow
     job_id = await chain.job_in(JobStatus.OPEN, budget=BUDGET)
     await chain.buyer.approve(chain.deployment.usdc, chain.deployment.agentic_commerce, BUDGET)
-    buyer_nonce = await chain.w3.eth.get_transaction_count(chain.buyer.address)
+    # The buyer's funding is estimated while the escrow holds BUDGET; the evaluator's payout of the
+    # other job, with a higher tip, empties the escrow first in the same block.
+    payout_call = chain.reader.commerce.functions.complete(paid_out, EVIDENCE, b"")
+    funding, payout_hash = await chain.front_run(
+        chain.buyer.address, chain.buyer.fund(job_id, BUDGET), chain.evaluator.signer, payout_call
+    )
+    result = await funding
 
-    await chain.rpc("evm_setAutomine", [False])
-    try:
-        funding = asyncio.create_task(chain.buyer.fund(job_id, BUDGET))
-        # The buyer's transaction is estimated and pending while the escrow still holds BUDGET.
-        async with asyncio.timeout(10):
-            while await chain.w3.eth.get_transaction_count(chain.buyer.address, "pending") == buyer_nonce:
-                await asyncio.sleep(0.01)
-        # The evaluator pays the other job out with a higher tip: the block empties the escrow first.
-        fn = chain.reader.commerce.functions.complete(paid_out, EVIDENCE, b"")
-        tx = await fn.build_transaction(
-            {
-                "from": chain.evaluator.address,
-                "nonce": await chain.w3.eth.get_transaction_count(chain.evaluator.address, "pending"),
-                "gas": 300_000,
-                "maxPriorityFeePerGas": 10**11,
-                "maxFeePerGas": 10**12,
-                "chainId": 31337,
-            }
-        )
-        signed = chain.evaluator.signer.account.sign_transaction(tx)
-        await chain.w3.eth.send_raw_transaction(signed.raw_transaction)
-        await chain.rpc("evm_mine", [])
-        result = await funding
-    finally:
-        await chain.rpc("evm_setAutomine", [True])
-
-    payout = await chain.w3.eth.get_transaction_receipt(signed.hash)
+    payout = await chain.w3.eth.get_transaction_receipt(payout_hash)
     funded = await chain.w3.eth.get_transaction_receipt(result.tx_hash)
     assert payout["status"] == 1
     assert payout["blockNumber"] == funded["blockNumber"]
