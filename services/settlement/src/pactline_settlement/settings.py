@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 
+from pactline_escrow.gas import DEFAULT_MARGIN_PCT
 from pactline_service import ServiceSettings
 
 from .batching import BatchPolicy
@@ -73,7 +74,7 @@ class SettlementSettings(ServiceSettings):
     settlement_bump_pct: int = Field(15, ge=10, le=100)
     # PACTLINE_SETTLEMENT_GAS_MARGIN_PCT: gas limit = the node's estimate plus this margin, plus
     # pactline_escrow.gas.HEADROOM_GAS for token balances emptied between estimate and block.
-    settlement_gas_margin_pct: int = Field(20, ge=0, le=200)
+    settlement_gas_margin_pct: int = Field(DEFAULT_MARGIN_PCT, ge=0, le=200)
     # Aggregate batches: cut at BATCH_MAX_TASKS ready tasks, or when the oldest has waited
     # BATCH_MAX_AGE_S, or when the pool expires within BATCH_EXPIRY_MARGIN_S.
     settlement_batch_max_tasks: int = Field(1000, ge=1, le=2000)
