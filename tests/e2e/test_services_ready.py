@@ -1,9 +1,11 @@
 """Each of the six services starts on the shared runtime, answers /health, /ready and /metrics
-against the real broker and database, and shuts down gracefully on SIGTERM."""
+against the real broker and database, shuts down gracefully on SIGTERM, and writes only JSON
+log lines when asked to."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -95,7 +97,17 @@ async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, d
     assert codes == dict.fromkeys(SERVICES, -signal.SIGTERM)
     for name, proc in procs.items():
         log_lines = (await proc.stdout.read()).decode().splitlines()
+        # PACTLINE_LOG_FORMAT=json holds for every line, the broker library's included.
+        not_json = [line for line in log_lines if not _is_json_object(line)]
+        assert not_json == [], (name, not_json[:3])
         assert any('"message": "' + _spec_name(name) + ' stopped cleanly"' in line for line in log_lines), name
+
+
+def _is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def _spec_name(module: str) -> str:

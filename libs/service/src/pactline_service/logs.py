@@ -42,3 +42,16 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     # Library chatter at INFO hides the service's own lines.
     for noisy in ("aiokafka", "faststream", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def broker_logger() -> logging.Logger:
+    """The logger a service's FastStream broker writes through.
+
+    Left to itself FastStream builds ``faststream.access.kafka``: its own coloured text handler
+    on stdout, level INFO, not propagating, so every service printed a non-JSON line per batch
+    whatever PACTLINE_LOG_FORMAT and PACTLINE_LOG_LEVEL said. Under ``faststream`` it goes
+    through the root handler above (JSON, with service, correlation and trace ids) at the
+    library level set there: the per-batch "Received"/"Processed" lines are dropped, the
+    errors FastStream reports are kept.
+    """
+    return logging.getLogger("faststream.broker")

@@ -42,7 +42,7 @@ from pactline_messaging.garbage_collection import freeze_startup_objects
 from pactline_messaging.retrying import startup_policy
 
 from .http import install_http_middleware, probe_router
-from .logs import configure_logging
+from .logs import broker_logger, configure_logging
 from .settings import ServiceSettings
 from .tracing import configure_tracing
 
@@ -227,6 +227,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
             credentials=credentials,
             client_id=f"pactline-{spec.name}",
             graceful_timeout=settings.shutdown_grace_s,
+            logger=broker_logger(),
         )
         service = Service(
             name=spec.name,
