@@ -54,3 +54,17 @@ def test_log_lines_are_json_with_service_and_correlation_id(capsys):
     assert line["service"] == "scoring"
     assert line["correlation_id"] == "c-123"
     assert line["level"] == "INFO"
+
+
+def test_json_log_lines_carry_no_terminal_colour_codes(capsys):
+    configure_logging("scoring", "INFO", "json")
+    # As uvicorn logs: its extra "color_message" is the message with ANSI escapes.
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on %s", "http://127.0.0.1:8104", extra={"color_message": "Uvicorn running on \x1b[1m%s\x1b[0m"}
+    )
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    line = json.loads(out)
+    assert line["message"] == "Uvicorn running on http://127.0.0.1:8104"
+    assert "color_message" not in line
+    assert "\x1b" not in out
+    assert "\\u001b" not in out

@@ -17,6 +17,8 @@ class _ContextFilter(logging.Filter):
         self._service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn attaches a copy of its message with ANSI colour codes for its own formatter.
+        record.__dict__.pop("color_message", None)
         record.service = self._service
         record.correlation_id = correlation_id.get()
         span = trace.get_current_span().get_span_context()
