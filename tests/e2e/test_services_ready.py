@@ -1,6 +1,12 @@
 """Each of the six services starts on the shared runtime, answers /health, /ready and /metrics
 against the real broker and database, shuts down gracefully on SIGTERM, and writes only JSON
-log lines when asked to."""
+log lines when asked to.
+
+They run as `python -m` would run them in production, so in their own default schemas: those
+go into a database of this test's own, dropped afterwards. In the shared local database they
+would be the schemas `make services` and `make demo` run in, left holding what the services
+folded from the test suite's events under the suite's throwaway keys.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,11 @@ import os
 import signal
 import socket
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -21,6 +31,19 @@ from waiting import wait_for
 pytestmark = pytest.mark.infra
 
 SERVICES = ["registry", "evaluator", "jury", "scoring", "settlement", "gateway"]
+
+
+@pytest.fixture
+async def own_database(database_url: str) -> AsyncIterator[str]:
+    """A fresh database on the shared server (same role), dropped afterwards."""
+    name = f"pactline_ready_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def free_port() -> int:
@@ -41,7 +64,7 @@ async def _groups_at_the_end(kafka: str) -> None:
             await start_group_at_end(kafka, spec.name, topics[topic])
 
 
-async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, database_url):
+async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, own_database):
     procs = {}
     ports = {name: free_port() for name in SERVICES}
     await _groups_at_the_end(kafka_topics)
@@ -49,7 +72,7 @@ async def test_all_six_services_become_ready_and_stop_gracefully(kafka_topics, d
         env = {
             **os.environ,
             "PACTLINE_KAFKA_BOOTSTRAP": kafka_topics,
-            "PACTLINE_DATABASE_URL": database_url,
+            "PACTLINE_DATABASE_URL": own_database,
             "PACTLINE_HTTP_PORT": str(ports[name]),
             "PACTLINE_LOG_FORMAT": "json",
         }
