@@ -68,3 +68,17 @@ def test_json_log_lines_carry_no_terminal_colour_codes(capsys):
     assert "color_message" not in line
     assert "\x1b" not in out
     assert "\\u001b" not in out
+
+
+def test_the_broker_librarys_own_lines_are_json_on_stdout_too(capfd):
+    import faststream  # noqa: F401 (its logger, with its own stderr handler, is made on import)
+
+    configure_logging("evaluator", "INFO", "json")
+    logging.getLogger("faststream").warning("Failed to create topic %s", "pactline.verdicts.v1")
+    logging.getLogger("faststream").info("library chatter")
+    out, err = capfd.readouterr()
+    assert err == ""
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert [(line["level"], line["message"], line["service"]) for line in lines] == [
+        ("WARNING", "Failed to create topic pactline.verdicts.v1", "evaluator")
+    ]

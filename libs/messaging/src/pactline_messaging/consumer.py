@@ -49,7 +49,7 @@ import asyncpg
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, Topic
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, retry_if_exception, stop_never, wait_exponential_jitter
@@ -203,7 +203,10 @@ class EventConsumer:
         consumer = self
 
         @broker.subscriber(
-            *topics,
+            # Topics come from the catalog (`make topics`, explicit partitions), never from a
+            # subscriber: left to declare them, FastStream would create a missing one with a
+            # single partition wherever the principal may, and warn at every start where not.
+            *(Topic(topic, declare=False) for topic in topics),
             group_id=group_id or self.name,
             batch=True,
             max_records=self.batch_max_records,

@@ -41,9 +41,13 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Library chatter at INFO hides the service's own lines.
+    # Library chatter at INFO hides the service's own lines. FastStream's logger comes with a
+    # coloured text handler of its own on stderr: its lines go through the handler above too.
     for noisy in ("aiokafka", "faststream", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+        library = logging.getLogger(noisy)
+        library.handlers.clear()
+        library.propagate = True
+        library.setLevel(max(logging.WARNING, root.level))
 
 
 def broker_logger() -> logging.Logger:
